@@ -1,0 +1,105 @@
+"""Configuration classes. Pick one with TRACKER_CONFIG or ``create_app(cfg)``.
+
+Secrets come from the environment. Development generates missing ones into
+the instance folder on first start; production refuses to start without them.
+"""
+import os
+from datetime import timedelta
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    # Secrets (see tracker.core.secrets): None means "not configured".
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    TRACKER_FIELD_KEYS = os.environ.get("TRACKER_FIELD_KEYS")
+    TRACKER_RECEIPT_PEPPER = os.environ.get("TRACKER_RECEIPT_PEPPER")
+    GENERATE_MISSING_SECRETS = False
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    LANGUAGES = {"en": "English", "es": "Español", "fr": "Français", "ar": "العربية"}
+    RTL_LANGUAGES = {"ar"}
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+    # Uploads: up to 5 photos of 10 MB each, plus the form itself.
+    MAX_PHOTOS = 5
+    MAX_PHOTO_BYTES = 10 * 1024 * 1024
+    MAX_PHOTO_PIXELS = 40_000_000
+    MAX_CONTENT_LENGTH = 5 * 10 * 1024 * 1024 + 512 * 1024
+    MAX_JSON_BYTES = 64 * 1024
+
+    # Receipt hashing: scrypt over an HMAC of the receipt with the pepper.
+    RECEIPT_SCRYPT_N = 2**14
+
+    # Rate limits (Flask-Limiter). Redis when several servers share counters.
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_REPORT = "20 per hour"
+    RATELIMIT_FOLLOWUP = "10 per minute;60 per hour"
+    RATELIMIT_LOGIN = "10 per minute"
+
+    # Sessions: only what CSRF, language and staff login need.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)  # staff idle timeout
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+    WTF_CSRF_TIME_LIMIT = 4 * 3600  # a slow phone may take a while to fill the form
+
+    # Anonymisation.
+    TRACKER_K_THRESHOLD = _env_int("TRACKER_K_THRESHOLD", 10)
+
+    # Triage deadlines by severity, in hours.
+    TRIAGE_DEADLINES = {"critical": 24, "high": 72, "medium": 7 * 24, "low": 14 * 24}
+
+    # Mail. Without MAIL_SERVER, notifications go to the log.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "tracker@localhost")
+
+    # Argon2id parameters for staff passwords (OWASP-recommended defaults).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 64 * 1024
+    ARGON2_PARALLELISM = 2
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+    GENERATE_MISSING_SECRETS = True
+    SESSION_COOKIE_SECURE = False
+
+
+class TestingConfig(Config):
+    TESTING = True
+    GENERATE_MISSING_SECRETS = False
+    SECRET_KEY = "test-secret-key-not-for-production"
+    TRACKER_FIELD_KEYS = "brG33gbPWulTf2oPx_QvEa04de9-0b8PR_8rdqvpkCk="
+    TRACKER_RECEIPT_PEPPER = "test-pepper-not-for-production"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SESSION_COOKIE_SECURE = False
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RECEIPT_SCRYPT_N = 2**4  # fast hashing under test
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8
+    ARGON2_PARALLELISM = 1
+
+
+class ProductionConfig(Config):
+    pass
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,108 @@
+"""record() appends an event to the hash chain; verify() checks the chain.
+
+Each event's hash is SHA-256 over its canonical content and the previous
+event's hash, so editing or deleting any row breaks every later link.
+"""
+import hashlib
+import json
+from dataclasses import dataclass
+import sqlalchemy as sa
+
+from tracker.audit.models import AuditEvent
+from tracker.core.db import utcnow
+from tracker.extensions import db
+
+GENESIS = "0" * 64
+
+
+def _canonical(ev: AuditEvent) -> bytes:
+    payload = {
+        "id": ev.id,
+        "created_at": ev.created_at.isoformat(timespec="microseconds"),
+        "action": ev.action,
+        "actor_user_id": ev.actor_user_id,
+        "actor_role": ev.actor_role,
+        "body_id": ev.body_id,
+        "object_type": ev.object_type,
+        "object_id": ev.object_id,
+        "data": ev.data or {},
+        "prev_hash": ev.prev_hash,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def compute_hash(ev: AuditEvent) -> str:
+    return hashlib.sha256(_canonical(ev)).hexdigest()
+
+
+def _lock_chain() -> None:
+    """Serialise appends so two transactions cannot chain to the same parent."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(7235001)"))
+
+
+def record(
+    action: str,
+    *,
+    actor=None,
+    actor_role: str | None = None,
+    body_id: int | None = None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    data: dict | None = None,
+) -> AuditEvent:
+    """Append an audit event in the current transaction (the caller commits).
+
+    ``actor`` is a staff User or None; anonymous reporters are recorded as
+    the role "reporter" with no identity at all.
+    """
+    _lock_chain()
+    last = db.session.execute(
+        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    ev = AuditEvent(
+        id=(last.id + 1) if last else 1,
+        created_at=utcnow(),
+        action=action,
+        actor_user_id=getattr(actor, "id", None),
+        actor_role=actor_role or getattr(actor, "role", None) or "system",
+        body_id=body_id,
+        object_type=object_type,
+        object_id=object_id,
+        data=data or {},
+        prev_hash=last.hash if last else GENESIS,
+    )
+    ev.hash = compute_hash(ev)
+    db.session.add(ev)
+    db.session.flush()
+    return ev
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    broken_at: int | None = None
+    reason: str | None = None
+
+
+def verify(batch: int = 5000) -> VerifyResult:
+    """Walk the whole chain in id order; report the first broken link."""
+    prev_hash, expected_id, checked = GENESIS, 1, 0
+    last_id = 0
+    while True:
+        rows = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        ).all()
+        if not rows:
+            return VerifyResult(True, checked)
+        for ev in rows:
+            if ev.id != expected_id:
+                return VerifyResult(False, checked, expected_id, "missing event (deleted?)")
+            if ev.prev_hash != prev_hash:
+                return VerifyResult(False, checked, ev.id, "previous-hash link does not match")
+            if compute_hash(ev) != ev.hash:
+                return VerifyResult(False, checked, ev.id, "content does not match its hash (edited?)")
+            prev_hash, expected_id, last_id = ev.hash, ev.id + 1, ev.id
+            checked += 1
+        db.session.expunge_all()

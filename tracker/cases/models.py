@@ -1,0 +1,75 @@
+"""Cases: one or more reports about the same incident, owned by one body."""
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.core.db import utcnow
+from tracker.extensions import db
+
+STATES = {
+    "new": _l("New"),
+    "triaged": _l("Triaged"),
+    "investigating": _l("Under investigation"),
+    "escalated": _l("Escalated"),
+    "awaiting_info": _l("Waiting for information from you"),
+    "referred": _l("Referred to another institution"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+    "rejected": _l("Not taken forward"),
+    "merged": _l("Joined with another report of the same incident"),
+}
+OUTCOMES = {
+    "substantiated": _l("Substantiated"),
+    "partly_substantiated": _l("Partly substantiated"),
+    "not_substantiated": _l("Not substantiated"),
+    "unable_to_determine": _l("Unable to determine"),
+}
+VERIFICATION_GRADES = {
+    "unverified": _l("Unverified"),
+    "plausible": _l("Plausible"),
+    "credible": _l("Credible (more likely than not)"),
+    "confirmed": _l("Confirmed"),
+    "contested": _l("Contested"),
+    "discounted": _l("Discounted"),
+}
+
+
+class Case(db.Model):
+    __tablename__ = "case"
+    __table_args__ = (
+        # Queue order: severity then age, keyset-paginated.
+        sa.Index("ix_case_queue", "body_id", "severity_rank", "created_at", "id"),
+        sa.Index("ix_case_state", "body_id", "state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    state: Mapped[str] = mapped_column(sa.String(16), default="new")
+    severity: Mapped[str] = mapped_column(sa.String(8))
+    severity_rank: Mapped[int] = mapped_column(sa.SmallInteger)  # 0 = critical
+    severity_overridden: Mapped[bool] = mapped_column(default=False)
+    verification: Mapped[str] = mapped_column(sa.String(16), default="unverified")
+    outcome: Mapped[str | None] = mapped_column(sa.String(24))
+    body_id: Mapped[int | None] = mapped_column(sa.ForeignKey("oversight_body.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    # Denormalised from the first report, for filters and rollups.
+    region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"), index=True)
+    force_id: Mapped[int | None] = mapped_column(sa.ForeignKey("force.id"), index=True)
+    occurred_on: Mapped[date | None] = mapped_column(sa.Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    triage_due_at: Mapped[datetime | None] = mapped_column(sa.DateTime, index=True)
+    triaged_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    has_news: Mapped[bool] = mapped_column(default=False)
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("case.id"))
+    referred_to: Mapped[str | None] = mapped_column(sa.String(200))
+
+    reports = relationship("Report", back_populates="case", foreign_keys="Report.case_id", order_by="Report.id")
+    body = relationship("OversightBody")
+    region = relationship("Region")
+    force = relationship("Force")
+    assigned_to = relationship("User")
+    merged_into = relationship("Case", remote_side=[id])

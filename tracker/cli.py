@@ -1,0 +1,13 @@
+"""Command-line entry points: ``flask --app tracker …``.
+
+Each domain keeps its own commands; this module only registers them.
+"""
+from flask import Flask
+
+
+def register_cli(app: Flask) -> None:
+    from tracker.audit.cli import audit_cli
+    from tracker.demo.cli import demo_command
+
+    app.cli.add_command(demo_command)
+    app.cli.add_command(audit_cli)

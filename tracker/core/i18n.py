@@ -1,0 +1,62 @@
+"""Locale selection and template helpers.
+
+Order: ``?lang=xx`` (remembered in the session), the session, the browser's
+Accept-Language, the default.
+"""
+from flask import Flask, current_app, request, session, url_for
+from flask_babel import get_locale
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    asked = request.args.get("lang")
+    if asked in languages:
+        session["lang"] = asked
+        return asked
+    remembered = session.get("lang")
+    if remembered in languages:
+        return remembered
+    return request.accept_languages.best_match(list(languages)) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_language() -> str:
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]).split("_")[0]
+
+
+def text_direction(lang: str | None = None) -> str:
+    lang = lang or current_language()
+    return "rtl" if lang in current_app.config["RTL_LANGUAGES"] else "ltr"
+
+
+def localized(names: dict | None, lang: str | None = None) -> str:
+    """Pick a name from a ``{lang: name}`` mapping, falling back to English."""
+    if not names:
+        return ""
+    lang = lang or current_language()
+    return names.get(lang) or names.get("en") or next(iter(names.values()))
+
+
+def lang_url(code: str) -> str:
+    """The current page in another language (query string kept)."""
+    args = dict(request.view_args or {})
+    query = request.args.to_dict()
+    query["lang"] = code
+    if request.endpoint and request.method == "GET":
+        try:
+            return url_for(request.endpoint, **args, **query)
+        except Exception:  # noqa: BLE001 - endpoint needs values we do not have
+            pass
+    return url_for("public.home", lang=code)
+
+
+def configure_i18n_templates(app: Flask) -> None:
+    @app.context_processor
+    def inject_i18n():
+        return {
+            "get_locale": get_locale,
+            "current_language": current_language,
+            "text_direction": text_direction,
+            "languages": app.config["LANGUAGES"],
+            "lang_url": lang_url,
+            "localized": localized,
+        }

@@ -1,0 +1,1 @@
+"""Rollup tables (filled by tracker.metrics.rollups)."""

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("trends", __name__, template_folder="templates")
