@@ -1,0 +1,75 @@
+"""Opening a case for a new report (DESIGN §4). One report, one case, for now;
+duplicates are linked later by officers.
+
+Like every service here it only flushes: the caller commits once.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+
+from tracker.audit.service import record
+from tracker.cases.models import Case
+from tracker.cases.severity import severity_rank
+from tracker.core.db import utcnow
+from tracker.extensions import db
+from tracker.reference.routing import route
+
+
+def triage_deadline_hours(severity: str) -> int:
+    """Hours allowed before a case of this severity must be triaged
+    (config TRIAGE_DEADLINES: critical 24 h, high 72 h, medium 7 d, low 14 d)."""
+    return int(current_app.config["TRIAGE_DEADLINES"][severity])
+
+
+def _assign_ref(case: Case) -> None:
+    """``YYYY-NNNNNN``: the year opened and the case id, unique and race-free
+    (the id comes from the database, so two concurrent intakes never clash)."""
+    case.ref = f"{case.created_at.year}-{case.id:06d}"
+
+
+def open_case_for_report(report, *, actor=None) -> Case:
+    """Create the case for a just-submitted report and record "case.opened".
+
+    The case starts ``new`` with the report's computed severity, is routed to
+    an oversight body by (force, region) (tracker.reference.routing), copies
+    region/force/date for filters, and gets its triage deadline. The audit
+    event holds codes and ids only, never reporter identity.
+    """
+    now = utcnow()
+    body = route(report.force_id, report.region_id)
+    case = Case(
+        ref="tmp-" + secrets.token_hex(6),
+        state="new",
+        severity=report.severity,
+        severity_rank=severity_rank(report.severity),
+        body_id=body.id if body is not None else None,
+        region_id=report.region_id,
+        force_id=report.force_id,
+        occurred_on=report.occurred_on,
+        created_at=now,
+        updated_at=now,
+        triage_due_at=now + timedelta(hours=triage_deadline_hours(report.severity)),
+    )
+    db.session.add(case)
+    db.session.flush()
+    _assign_ref(case)
+    report.case = case
+    db.session.flush()
+    record(
+        "case.opened",
+        actor=actor,
+        actor_role=None if actor is not None else "reporter",
+        body_id=case.body_id,
+        object_type="case",
+        object_id=case.id,
+        data={
+            "ref": case.ref,
+            "report_id": report.id,
+            "severity": case.severity,
+            "categories": list(report.category_codes),
+        },
+    )
+    return case
