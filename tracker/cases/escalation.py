@@ -1,0 +1,261 @@
+"""Escalation and triage deadlines (DESIGN §4).
+
+- Critical cases are escalated on intake (``escalate_on_intake``).
+- Every severity has a triage deadline (config TRIAGE_DEADLINES, in hours,
+  overridable by the ``triage_deadlines`` setting); ``sweep`` escalates the
+  cases still ``new`` after their deadline.
+- Supervisors of the case's body are told by e-mail. A case is "claimed" for
+  notification with a conditional UPDATE before the mail is sent, so running
+  ``sweep`` twice (or at the same time as a request) never sends twice; a
+  failed send releases the claim and the next ``sweep`` retries.
+
+Mails carry case references, severities and links only: never reporter data.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from tracker.cases.models import Case
+from tracker.core.db import utcnow
+from tracker.core.mail import MailError, send_mail
+from tracker.extensions import db
+
+_PENDING = "tracker_case_notifications"
+
+
+def _deadline_hours() -> dict:
+    """Hours per severity: the admin setting, else config TRIAGE_DEADLINES."""
+    from tracker.admin.settings import triage_deadlines
+
+    return triage_deadlines()
+
+
+def triage_deadline(severity: str) -> timedelta:
+    """How long a case of this severity may stay ``new``."""
+    hours = _deadline_hours()
+    return timedelta(hours=float(hours.get(severity, hours.get("low", 14 * 24))))
+
+
+def set_triage_deadline(case: Case) -> None:
+    case.triage_due_at = (case.created_at or utcnow()) + triage_deadline(case.severity)
+
+
+def escalate_on_intake(case: Case) -> bool:
+    """Give a new case its triage deadline; escalate it at once if critical
+    (actor: the system). Returns True if it was escalated."""
+    from tracker.cases.workflow import perform
+
+    if case.created_at is None:
+        case.created_at = utcnow()
+    set_triage_deadline(case)
+    db.session.flush()
+    if case.severity == "critical" and case.state == "new" and case.body_id is not None:
+        perform(case, "escalate", None, reason=_system_reason("critical"))
+        return True
+    return False
+
+
+def _system_reason(code: str) -> str:
+    """The reason the system writes, in the staff's default language (not
+    the reporter's, whose request may be the one running this)."""
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "en")):
+        if code == "critical":
+            return _("Escalated automatically: critical on intake.")
+        return _("Escalated automatically: the triage deadline passed.")
+
+
+def overdue_clause(now: datetime):
+    return sa.and_(Case.state == "new", Case.triage_due_at.is_not(None), Case.triage_due_at < now)
+
+
+def notify_supervisors(case: Case, kind: str, after_commit: bool = True) -> None:
+    """Queue a notification about ``case`` (``escalate`` or
+    ``propose_escalation``); it is sent once the transaction commits."""
+    pending = db.session.info.setdefault(_PENDING, [])
+    pending.append((case.id, kind))
+    _listen()
+
+
+_listening = False
+
+
+def _listen() -> None:
+    global _listening
+    if _listening:
+        return
+    _listening = True
+    sa.event.listen(db.session, "after_commit", _after_commit)
+    sa.event.listen(db.session, "after_rollback", _after_rollback)
+
+
+def _after_rollback(session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _after_commit(session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    try:
+        with Session(db.engine) as fresh:
+            for case_id, kind in dict.fromkeys(pending):
+                if kind == "escalate":
+                    deliver_escalation(fresh, case_id)
+                else:
+                    deliver_proposal(fresh, case_id)
+    except Exception:  # noqa: BLE001 - a mail problem must not fail the user's request
+        current_app.logger.exception("Could not send case notifications; sweep will retry escalations")
+
+
+def _recipients(session: Session, body_id: int) -> list:
+    from tracker.accounts.models import User
+
+    users = session.scalars(
+        sa.select(User)
+        .where(User.body_id == body_id, User.role == "supervisor", User.is_active_account.is_(True))
+        .order_by(User.id)
+    ).all()
+    return users
+
+
+def _link(case: Case) -> str:
+    base = (current_app.config.get("TRACKER_BASE_URL") or "").rstrip("/")
+    return f"{base}/cases/{case.ref}"
+
+
+def _send_to_supervisors(session: Session, case: Case, subject_fn, body_fn) -> bool:
+    from tracker.intake.models import SEVERITIES
+
+    users = _recipients(session, case.body_id)
+    by_lang: dict[str, list[str]] = {}
+    for user in users:
+        by_lang.setdefault(user.language or "en", []).append(user.email)
+    if not by_lang:
+        from tracker.reference.models import OversightBody
+
+        body = session.get(OversightBody, case.body_id)
+        if body is None or not body.email:
+            return False
+        by_lang = {current_app.config.get("BABEL_DEFAULT_LOCALE", "en"): [body.email]}
+    sent = False
+    for lang, emails in sorted(by_lang.items()):
+        with force_locale(lang):
+            severity = str(SEVERITIES.get(case.severity, case.severity))
+            subject = subject_fn(case, severity)
+            body = body_fn(case, severity)
+        sent = send_mail(sorted(emails), subject, body) or sent
+    return True
+
+
+def _escalation_subject(case, severity):
+    return _("Case %(ref)s escalated (%(severity)s)", ref=case.ref, severity=severity)
+
+
+def _escalation_body(case, severity):
+    return _(
+        "Case %(ref)s (severity: %(severity)s) has been escalated and needs a supervisor.\n\nOpen it: %(link)s\n",
+        ref=case.ref,
+        severity=severity,
+        link=_link(case),
+    )
+
+
+def _proposal_subject(case, severity):
+    return _("Escalation proposed for case %(ref)s", ref=case.ref)
+
+
+def _proposal_body(case, severity):
+    return _(
+        "An officer proposes to escalate case %(ref)s (severity: %(severity)s).\n\nOpen it to decide: %(link)s\n",
+        ref=case.ref,
+        severity=severity,
+        link=_link(case),
+    )
+
+
+def deliver_escalation(session: Session, case_id: int, now: datetime | None = None) -> bool:
+    """Tell the supervisors about an escalated case, at most once. Returns
+    True if this call sent (or logged) the notification."""
+    now = now or utcnow()
+    claimed = session.execute(
+        sa.update(Case)
+        .where(Case.id == case_id, Case.state == "escalated", Case.escalation_notified_at.is_(None))
+        .values(escalation_notified_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    if claimed != 1:
+        return False
+    case = session.get(Case, case_id)
+    try:
+        _send_to_supervisors(session, case, _escalation_subject, _escalation_body)
+    except MailError:
+        session.execute(
+            sa.update(Case)
+            .where(Case.id == case_id)
+            .values(escalation_notified_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+        return False
+    return True
+
+
+def deliver_proposal(session: Session, case_id: int) -> bool:
+    case = session.get(Case, case_id)
+    if case is None:
+        return False
+    try:
+        return _send_to_supervisors(session, case, _proposal_subject, _proposal_body)
+    except MailError:
+        return False
+
+
+def sweep(now: datetime | None = None) -> dict:
+    """Escalate every case still ``new`` after its triage deadline, notify
+    supervisors of every escalation not yet notified, and purge idempotency
+    keys older than 24 hours. Commits. Safe to run twice or concurrently."""
+    from tracker.cases.workflow import TransitionError, perform
+    from tracker.intake.models import IdempotencyKey
+
+    now = now or utcnow()
+    escalated = 0
+    ids = db.session.scalars(sa.select(Case.id).where(overdue_clause(now)).order_by(Case.id)).all()
+    for case_id in ids:
+        case = db.session.get(Case, case_id, with_for_update=True)
+        if case is None or not (case.state == "new" and case.triage_due_at and case.triage_due_at < now):
+            db.session.rollback()
+            continue
+        try:
+            perform(case, "escalate", None, reason=_system_reason("overdue"), now=now)
+        except TransitionError:
+            db.session.rollback()
+            continue
+        # The mail is sent below, with the retries, not by the commit hook.
+        db.session.info.pop(_PENDING, None)
+        db.session.commit()
+        escalated += 1
+
+    notified = 0
+    pending = db.session.scalars(
+        sa.select(Case.id)
+        .where(Case.state == "escalated", Case.escalation_notified_at.is_(None))
+        .order_by(Case.id)
+    ).all()
+    for case_id in pending:
+        if deliver_escalation(db.session, case_id, now):
+            notified += 1
+
+    purged = db.session.execute(
+        sa.delete(IdempotencyKey)
+        .where(IdempotencyKey.created_at < now - timedelta(hours=24))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return {"escalated": escalated, "notified": notified, "purged": purged or 0}

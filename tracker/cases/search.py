@@ -1,0 +1,104 @@
+"""Full-text search over narratives without keeping them in clear.
+
+Each report's narrative is cut into normalised words (lowercase, accents
+folded, basic Arabic normalisation); each word is stored only as
+``keyed_hash(word, "search")``. A search matches the cases holding every
+word of the query. Without the server pepper the index says nothing.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import sqlalchemy as sa
+
+from tracker.cases.models import CaseSearchToken
+from tracker.core.crypto import keyed_hash
+from tracker.extensions import db
+
+MAX_TOKENS_PER_REPORT = 2000
+MAX_QUERY_TOKENS = 8
+_WORD = re.compile(r"\w+", re.UNICODE)
+_ARABIC = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ة": "ه",
+        "ؤ": "و",
+        "ئ": "ي",
+        "ـ": None,  # tatweel
+    }
+)
+
+
+def normalise(text: str | None) -> str:
+    """Lowercase, fold accents and Arabic diacritics/letter variants."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_ARABIC)
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def tokens(text: str | None) -> list[str]:
+    """Distinct normalised words of two characters or more (digits count),
+    in order of first appearance."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(normalise(text)):
+        word = word.strip("_")
+        if len(word) >= 2 and word not in seen:
+            seen[word] = None
+            if len(seen) >= MAX_TOKENS_PER_REPORT:
+                break
+    return list(seen)
+
+
+def token_hashes(text: str | None) -> list[str]:
+    return [keyed_hash(t, "search") for t in tokens(text)]
+
+
+def index_report(report) -> int:
+    """(Re)write the index rows of one report under its case. Flushes."""
+    db.session.execute(sa.delete(CaseSearchToken).where(CaseSearchToken.report_id == report.id))
+    if report.case_id is None:
+        return 0
+    hashes = token_hashes(report.narrative)
+    if hashes:
+        db.session.execute(
+            sa.insert(CaseSearchToken),
+            [{"report_id": report.id, "token_hash": h, "case_id": report.case_id} for h in hashes],
+        )
+    return len(hashes)
+
+
+def search_clause(query: str | None, case_id_column):
+    """A WHERE clause: the case holds every word of ``query``; None when the
+    query has no word."""
+    words = tokens(query)[:MAX_QUERY_TOKENS]
+    if not words:
+        return None
+    clauses = [
+        sa.exists().where(
+            CaseSearchToken.token_hash == keyed_hash(word, "search"),
+            CaseSearchToken.case_id == case_id_column,
+        )
+        for word in words
+    ]
+    return sa.and_(*clauses)
+
+
+def similar_cases(case_id: int, limit: int = 50) -> dict[int, int]:
+    """Other cases sharing words with ``case_id``: {case_id: shared words}."""
+    mine = sa.select(CaseSearchToken.token_hash).where(CaseSearchToken.case_id == case_id).distinct()
+    rows = db.session.execute(
+        sa.select(CaseSearchToken.case_id, sa.func.count(sa.distinct(CaseSearchToken.token_hash)).label("n"))
+        .where(CaseSearchToken.token_hash.in_(mine), CaseSearchToken.case_id != case_id)
+        .group_by(CaseSearchToken.case_id)
+        .order_by(sa.desc("n"), CaseSearchToken.case_id)
+        .limit(limit)
+    ).all()
+    return {r.case_id: r.n for r in rows}
