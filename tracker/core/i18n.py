@@ -3,11 +3,13 @@
 Order: ``?lang=xx`` (remembered in the session), the session, the browser's
 Accept-Language, the default.
 """
-from flask import Flask, current_app, request, session, url_for
+from flask import Flask, current_app, has_request_context, request, session, url_for
 from flask_babel import get_locale
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI, services called from tests: the default
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     asked = request.args.get("lang")
     if asked in languages:
