@@ -72,4 +72,11 @@ def open_case_for_report(report, *, actor=None) -> Case:
             "categories": list(report.category_codes),
         },
     )
+    # Search index of the narrative (keyed hashes), the triage deadline from
+    # the admin settings, and escalation of critical cases (tracker.cases).
+    from tracker.cases.escalation import escalate_on_intake
+    from tracker.cases.search import index_report
+
+    index_report(report)
+    escalate_on_intake(case)
     return case
