@@ -1,1 +1,173 @@
-"""Rollup tables (filled by tracker.metrics.rollups)."""
+"""Rollup tables (filled by tracker.metrics.rollups) and commander responses.
+
+Rollups are derived data: they hold counts and sums only, keyed by period
+(ISO week or month of the incident), district (and its province), force,
+unit, category and severity. Key columns are plain integers with 0 for
+"none" (no foreign keys: a rollup can always be rebuilt from the reports).
+Only reports whose reporter agreed to anonymous statistics are counted.
+"""
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.core.db import utcnow
+from tracker.extensions import db
+
+ALL_CATEGORIES = "*"  # the category of rows that count every report once
+
+COUNT_FIELDS = (
+    "reports",
+    "killed",
+    "injured",
+    "detained",
+    "missing",
+    "displaced",
+    "property_damaged",
+    "children",
+    "women",
+    "elderly",
+    "disability",
+    "resolved",
+    "substantiated",
+    "partly_substantiated",
+    "not_substantiated",
+    "unable_to_determine",
+)
+PULSE_FIELDS = ("n_trust", "sum_trust", "sumsq_trust", "n_safety", "sum_safety", "sumsq_safety")
+
+
+class ReportRollup(db.Model):
+    """Reports counted by (grain, period, district, force, unit, category,
+    severity). ``category == "*"`` rows count each report once; the other
+    rows count a report once per category it names. Weekly rows only count
+    reports that give the exact day."""
+
+    __tablename__ = "report_rollup"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "grain", "period_start", "region_id", "force_id", "unit_id", "category", "severity",
+            name="uq_report_rollup_key",
+        ),
+        sa.Index("ix_report_rollup_force", "grain", "force_id", "category", "period_start"),
+        sa.Index("ix_report_rollup_all", "grain", "category", "period_start"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grain: Mapped[str] = mapped_column(sa.String(5))  # "week" | "month"
+    period_start: Mapped[date] = mapped_column(sa.Date)
+    province_id: Mapped[int] = mapped_column(default=0)
+    region_id: Mapped[int] = mapped_column(default=0)  # district (or the report's region if coarser)
+    force_id: Mapped[int] = mapped_column(default=0)
+    unit_id: Mapped[int] = mapped_column(default=0)
+    category: Mapped[str] = mapped_column(sa.String(32), default=ALL_CATEGORIES)
+    severity: Mapped[str] = mapped_column(sa.String(8))
+    reports: Mapped[int] = mapped_column(default=0)
+    killed: Mapped[int] = mapped_column(default=0)
+    injured: Mapped[int] = mapped_column(default=0)
+    detained: Mapped[int] = mapped_column(default=0)
+    missing: Mapped[int] = mapped_column(default=0)
+    displaced: Mapped[int] = mapped_column(default=0)
+    property_damaged: Mapped[int] = mapped_column(default=0)
+    children: Mapped[int] = mapped_column(default=0)
+    women: Mapped[int] = mapped_column(default=0)
+    elderly: Mapped[int] = mapped_column(default=0)
+    disability: Mapped[int] = mapped_column(default=0)
+    resolved: Mapped[int] = mapped_column(default=0)
+    substantiated: Mapped[int] = mapped_column(default=0)
+    partly_substantiated: Mapped[int] = mapped_column(default=0)
+    not_substantiated: Mapped[int] = mapped_column(default=0)
+    unable_to_determine: Mapped[int] = mapped_column(default=0)
+
+
+class DurationRollup(db.Model):
+    """Days from a case's opening to its triage / resolution, as a histogram
+    per (month of incident, district, force, unit): medians come from here.
+    ``bucket`` is the lower bound in days (see rollups.duration_bucket)."""
+
+    __tablename__ = "duration_rollup"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "period_start", "region_id", "force_id", "unit_id", "kind", "bucket", name="uq_duration_rollup_key"
+        ),
+        sa.Index("ix_duration_rollup_force", "force_id", "period_start"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[date] = mapped_column(sa.Date)
+    province_id: Mapped[int] = mapped_column(default=0)
+    region_id: Mapped[int] = mapped_column(default=0)
+    force_id: Mapped[int] = mapped_column(default=0)
+    unit_id: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(sa.String(12))  # "triage" | "resolution"
+    bucket: Mapped[int] = mapped_column()
+    n: Mapped[int] = mapped_column(default=0)
+
+
+class PulseRollup(db.Model):
+    """Trust-pulse sums per (month, district, force named or 0): exact
+    integer sums of 12 × each respondent's mean, and of their squares."""
+
+    __tablename__ = "pulse_rollup"
+    __table_args__ = (
+        sa.UniqueConstraint("period_start", "region_id", "force_id", name="uq_pulse_rollup_key"),
+        sa.Index("ix_pulse_rollup_period", "period_start"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[date] = mapped_column(sa.Date)
+    province_id: Mapped[int] = mapped_column(default=0)
+    region_id: Mapped[int] = mapped_column(default=0)
+    force_id: Mapped[int] = mapped_column(default=0)
+    n_trust: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    sum_trust: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    sumsq_trust: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    n_safety: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    sum_safety: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    sumsq_safety: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+RESPONSE_STATUSES = {
+    "draft": _l("Draft"),
+    "submitted": _l("Waiting for approval"),
+    "approved": _l("Approved and published"),
+    "returned": _l("Returned for changes"),
+}
+
+
+class CommanderResponse(db.Model):
+    """What a commander did about an alert or a trend ("you said, we did").
+
+    Written by a commander of ``force_id``; a supervisor of an oversight body
+    that oversees the force approves it (then it is public) or returns it
+    with a note. Status changes go through tracker.trends.responses only."""
+
+    __tablename__ = "commander_response"
+    __table_args__ = (sa.Index("ix_commander_response_status", "status", "force_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    force_id: Mapped[int] = mapped_column(sa.ForeignKey("force.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    grain: Mapped[str] = mapped_column(sa.String(5), default="month")
+    period_start: Mapped[date] = mapped_column(sa.Date)
+    region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"))
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    alert_key: Mapped[str | None] = mapped_column(sa.String(120))
+    language: Mapped[str] = mapped_column(sa.String(8), default="en")
+    text: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(12), default="draft")
+    reviewer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    review_note: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+    force = relationship("Force")
+    region = relationship("Region")
+    unit = relationship("Unit")
+    author = relationship("User", foreign_keys=[author_id])
+    reviewer = relationship("User", foreign_keys=[reviewer_id])
+
+
+# Keep rollups current as reports arrive and cases move (session events).
+from tracker.metrics import rollups as _rollups  # noqa: E402,F401
+
+_rollups.register_listeners()

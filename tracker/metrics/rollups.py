@@ -1,0 +1,516 @@
+"""Filling the rollup tables from the raw reports and pulse answers.
+
+Two paths, one aggregation function (``_aggregate``), so they always agree:
+
+* ``rebuild()`` (``flask --app tracker rollup``): empties the rollups and
+  recomputes everything in one streaming pass. Idempotent.
+* live upkeep: session events note which (period, district) slices a flush
+  touched (a new report, a report edited, a case that moved, a pulse
+  answer); just before the transaction commits, those slices are recomputed
+  from the raw rows (indexed by region and date), in the same transaction.
+  No other module has to call anything. Bulk loaders that bypass the ORM
+  (or wrap their work in ``paused()``) call ``rebuild()`` afterwards.
+
+Only reports with ``consent_statistics`` count. Periods are those of the
+incident date (``occurred_on``): months for every report, ISO weeks only for
+reports that give the exact day (a month-only date has no week).
+"""
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy import event, inspect
+
+from tracker.extensions import db
+from tracker.metrics.anonymise import period_end, period_start
+
+GRAINS = ("week", "month")
+RESOLVED_STATES = ("resolved", "closed")
+OUTCOME_FIELDS = ("substantiated", "partly_substantiated", "not_substantiated", "unable_to_determine")
+DIRTY = "tracker_rollup_dirty"
+PAUSED = "tracker_rollup_paused"
+
+# Report attributes whose change moves a report between rollup rows.
+REPORT_ATTRS = (
+    "occurred_on", "occurred_precision", "region_id", "force_id", "unit_id", "severity", "killed", "injured",
+    "detained", "missing", "displaced_households", "property_damaged", "victims_children", "victims_women",
+    "victims_elderly", "victims_disability", "consent_statistics", "case_id",
+)
+CASE_ATTRS = ("state", "outcome", "created_at", "triaged_at", "resolved_at")
+PULSE_ATTRS = ("region_id", "force_id", "month", "respect", "voice", "fairness", "safe_to_report", "safety")
+
+
+# --------------------------------------------------------------------------- durations
+
+
+def duration_bucket(days: int) -> int:
+    """Days → histogram bucket (its lower bound): every day up to 30, then
+    weeks up to 90, then 30-day steps up to a year, then 365+."""
+    days = max(0, int(days))
+    if days <= 30:
+        return days
+    if days <= 90:
+        return 31 + 7 * ((days - 31) // 7)
+    if days < 365:
+        return 91 + 30 * ((days - 91) // 30)
+    return 365
+
+
+def _days(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return max(0, int((end - start).total_seconds() // 86400))
+
+
+def median_from_histogram(hist: dict[int, int]) -> int | None:
+    """The (lower) median bucket of a histogram {bucket: count}."""
+    n = sum(hist.values())
+    if n == 0:
+        return None
+    target, acc = (n + 1) // 2, 0
+    for bucket in sorted(hist):
+        acc += hist[bucket]
+        if acc >= target:
+            return bucket
+    return None  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- regions
+
+
+class RegionMap:
+    """Report region → (province id, rollup region id), and back."""
+
+    def __init__(self) -> None:
+        from tracker.reference.models import Region
+
+        rows = db.session.execute(sa.select(Region.id, Region.parent_id, Region.level)).all()
+        parent = {r.id: r.parent_id for r in rows}
+        level = {r.id: r.level for r in rows}
+
+        def up_to(rid, lvl):
+            while rid is not None and level.get(rid, 0) > lvl and parent.get(rid) is not None:
+                rid = parent[rid]
+            return rid
+
+        self.to_rollup: dict[int, tuple[int, int]] = {}
+        self.members: dict[int, list[int]] = defaultdict(list)
+        for rid in level:
+            district = up_to(rid, 2)
+            province = up_to(rid, 1) if level[rid] >= 1 else 0
+            self.to_rollup[rid] = (province or 0, district)
+            self.members[district].append(rid)
+
+    def rollup_region(self, region_id: int | None) -> tuple[int, int]:
+        return self.to_rollup.get(region_id, (0, region_id or 0))
+
+    def raw_regions(self, rollup_region_id: int) -> list[int]:
+        return sorted(self.members.get(rollup_region_id, [rollup_region_id]))
+
+
+# --------------------------------------------------------------------------- aggregation
+
+
+def _report_query():
+    from tracker.cases.models import Case
+    from tracker.intake.models import Report, ReportCategory
+
+    return (
+        sa.select(
+            Report.id,
+            Report.occurred_on,
+            Report.occurred_precision,
+            Report.region_id,
+            Report.force_id,
+            Report.unit_id,
+            Report.severity,
+            Report.killed,
+            Report.injured,
+            Report.detained,
+            Report.missing,
+            Report.displaced_households,
+            Report.property_damaged,
+            Report.victims_children,
+            Report.victims_women,
+            Report.victims_elderly,
+            Report.victims_disability,
+            Case.state,
+            Case.outcome,
+            Case.created_at,
+            Case.triaged_at,
+            Case.resolved_at,
+            ReportCategory.category,
+        )
+        .select_from(Report)
+        .outerjoin(Case, Case.id == Report.case_id)
+        .outerjoin(ReportCategory, ReportCategory.report_id == Report.id)
+        .where(Report.consent_statistics.is_(True))
+        .order_by(Report.id, ReportCategory.category)
+    )
+
+
+def _grouped(rows):
+    """Rows of the report query (one per category) → (report row, categories)."""
+    current, cats = None, []
+    for row in rows:
+        if current is not None and row.id != current.id:
+            yield current, cats
+            cats = []
+        current = row
+        if row.category is not None:
+            cats.append(row.category)
+    if current is not None:
+        yield current, cats
+
+
+class Aggregates:
+    def __init__(self) -> None:
+        self.counts: dict[tuple, list[int]] = defaultdict(lambda: [0] * 16)
+        self.durations: dict[tuple, int] = defaultdict(int)
+
+    def add(self, r, categories: list[str], regions: RegionMap, grains=GRAINS, only: tuple | None = None) -> None:
+        """Add one report. ``only`` = (grain, period_start, region_id) limits
+        the contribution to one slice (for the live path)."""
+        province, region = regions.rollup_region(r.region_id)
+        resolved = r.state in RESOLVED_STATES and r.outcome is not None
+        values = [
+            1,
+            r.killed or 0,
+            r.injured or 0,
+            r.detained or 0,
+            r.missing or 0,
+            r.displaced_households or 0,
+            int(bool(r.property_damaged)),
+            int(bool(r.victims_children)),
+            int(bool(r.victims_women)),
+            int(bool(r.victims_elderly)),
+            int(bool(r.victims_disability)),
+            int(resolved),
+        ] + [int(resolved and r.outcome == o) for o in OUTCOME_FIELDS]
+        force, unit = r.force_id or 0, r.unit_id or 0
+        for grain in grains:
+            if grain == "week" and r.occurred_precision != "day":
+                continue
+            start = period_start(r.occurred_on, grain)
+            if only is not None and (grain, start, region) != only:
+                continue
+            for cat in ["*"] + sorted(set(categories)):
+                acc = self.counts[(grain, start, province, region, force, unit, cat, r.severity)]
+                for i, v in enumerate(values):
+                    acc[i] += v
+            if grain == "month":
+                triage = _days(r.created_at, r.triaged_at)
+                resolution = _days(r.created_at, r.resolved_at) if resolved else None
+                for kind, days in (("triage", triage), ("resolution", resolution)):
+                    if days is not None:
+                        self.durations[(start, province, region, force, unit, kind, duration_bucket(days))] += 1
+
+
+def _count_rows(agg: Aggregates) -> list[dict]:
+    from tracker.metrics.models import COUNT_FIELDS
+
+    out = []
+    for (grain, start, province, region, force, unit, cat, sev), vals in agg.counts.items():
+        row = dict(
+            grain=grain, period_start=start, province_id=province, region_id=region, force_id=force,
+            unit_id=unit, category=cat, severity=sev,
+        )
+        row.update(zip(COUNT_FIELDS, vals))
+        out.append(row)
+    return out
+
+
+def _duration_rows(agg: Aggregates) -> list[dict]:
+    return [
+        dict(period_start=s, province_id=p, region_id=r, force_id=f, unit_id=u, kind=k, bucket=b, n=n)
+        for (s, p, r, f, u, k, b), n in agg.durations.items()
+    ]
+
+
+def _pulse_aggregate(rows, regions: RegionMap) -> list[dict]:
+    from tracker.metrics.trust import safety_value12, trust_value12
+
+    acc: dict[tuple, list[int]] = defaultdict(lambda: [0] * 6)
+    for p in rows:
+        province, region = regions.rollup_region(p.region_id)
+        a = acc[(period_start(p.month, "month"), province, region, p.force_id or 0)]
+        t = trust_value12((p.respect, p.voice, p.fairness, p.safe_to_report))
+        if t is not None:
+            a[0] += 1
+            a[1] += t
+            a[2] += t * t
+        s = safety_value12(p.safety)
+        if s is not None:
+            a[3] += 1
+            a[4] += s
+            a[5] += s * s
+    from tracker.metrics.models import PULSE_FIELDS
+
+    out = []
+    for (start, province, region, force), vals in acc.items():
+        row = dict(period_start=start, province_id=province, region_id=region, force_id=force)
+        row.update(zip(PULSE_FIELDS, vals))
+        out.append(row)
+    return out
+
+
+def _pulse_query():
+    from tracker.intake.models import PulseResponse as P
+
+    return sa.select(P.region_id, P.force_id, P.month, P.respect, P.voice, P.fairness, P.safe_to_report, P.safety)
+
+
+def _insert(session, table, rows: list[dict], chunk: int = 5000) -> None:
+    for i in range(0, len(rows), chunk):
+        session.execute(sa.insert(table), rows[i : i + chunk])
+
+
+# --------------------------------------------------------------------------- rebuild
+
+
+def rebuild(session=None, *, batch: int = 20000, progress=None) -> dict[str, int]:
+    """Empty the rollups and recompute them from every report and pulse
+    answer. Idempotent; the caller commits. Returns row counts."""
+    from tracker.metrics.models import DurationRollup, PulseRollup, ReportRollup
+
+    session = session or db.session
+    session.flush()
+    regions = RegionMap()
+    agg = Aggregates()
+    seen = 0
+    result = session.execute(_report_query().execution_options(yield_per=batch))
+    for r, cats in _grouped(result):
+        agg.add(r, cats, regions)
+        seen += 1
+        if progress and seen % 100000 == 0:
+            progress(seen)
+    pulse_rows = _pulse_aggregate(session.execute(_pulse_query().execution_options(yield_per=batch)), regions)
+    session.execute(sa.delete(ReportRollup))
+    session.execute(sa.delete(DurationRollup))
+    session.execute(sa.delete(PulseRollup))
+    counts, durations = _count_rows(agg), _duration_rows(agg)
+    _insert(session, ReportRollup.__table__, counts)
+    _insert(session, DurationRollup.__table__, durations)
+    _insert(session, PulseRollup.__table__, pulse_rows)
+    session.info.pop(DIRTY, None)
+    return {"reports": seen, "report_rows": len(counts), "duration_rows": len(durations), "pulse_rows": len(pulse_rows)}
+
+
+# --------------------------------------------------------------------------- live path
+
+
+def _recompute_report_slice(session, regions: RegionMap, grain: str, start: date, region: int) -> None:
+    from tracker.intake.models import Report
+    from tracker.metrics.models import DurationRollup, ReportRollup
+
+    q = _report_query().where(
+        Report.region_id.in_(regions.raw_regions(region)),
+        Report.occurred_on >= start,
+        Report.occurred_on <= period_end(start, grain),
+    )
+    if grain == "week":
+        q = q.where(Report.occurred_precision == "day")
+    agg = Aggregates()
+    for r, cats in _grouped(session.execute(q)):
+        agg.add(r, cats, regions, grains=(grain,), only=(grain, start, region))
+    session.execute(
+        sa.delete(ReportRollup).where(
+            ReportRollup.grain == grain, ReportRollup.period_start == start, ReportRollup.region_id == region
+        )
+    )
+    _insert(session, ReportRollup.__table__, _count_rows(agg))
+    if grain == "month":
+        session.execute(
+            sa.delete(DurationRollup).where(DurationRollup.period_start == start, DurationRollup.region_id == region)
+        )
+        _insert(session, DurationRollup.__table__, _duration_rows(agg))
+
+
+def _recompute_pulse_slice(session, regions: RegionMap, start: date, region: int) -> None:
+    from tracker.intake.models import PulseResponse
+    from tracker.metrics.models import PulseRollup
+
+    q = _pulse_query().where(
+        PulseResponse.region_id.in_(regions.raw_regions(region)),
+        PulseResponse.month >= start,
+        PulseResponse.month <= period_end(start, "month"),
+    )
+    rows = [r for r in _pulse_aggregate(session.execute(q), regions) if r["region_id"] == region]
+    session.execute(sa.delete(PulseRollup).where(PulseRollup.period_start == start, PulseRollup.region_id == region))
+    _insert(session, PulseRollup.__table__, rows)
+
+
+def _dirty(session) -> dict:
+    return session.info.setdefault(DIRTY, {"slices": set(), "report_ids": set(), "case_ids": set()})
+
+
+def _report_slices(occurred_on, precision, region_id) -> list[tuple]:
+    if occurred_on is None or region_id is None:
+        return []
+    out = [("report", "month", period_start(occurred_on, "month"), region_id)]
+    if precision == "day":
+        out.append(("report", "week", period_start(occurred_on, "week"), region_id))
+    return out
+
+
+def mark_report(report, session=None) -> None:
+    """Note that ``report``'s slices must be recomputed at commit (for code
+    that changes reports outside the ORM unit of work)."""
+    _dirty(session or db.session)["report_ids"].add(report.id)
+
+
+def mark_case(case, session=None) -> None:
+    """Note that the slices of ``case``'s reports must be recomputed."""
+    _dirty(session or db.session)["case_ids"].add(case.id)
+
+
+def apply_report(report, session=None) -> None:
+    """Bring the rollups up to date with ``report`` now (normally automatic)."""
+    mark_report(report, session)
+    refresh(session)
+
+
+def apply_case_change(case, old=None, new=None, session=None) -> None:
+    """Bring the rollups up to date after ``case`` moved (normally automatic)."""
+    mark_case(case, session)
+    refresh(session)
+
+
+def refresh(session=None) -> int:
+    """Recompute every slice noted dirty in this session. Returns how many."""
+    from tracker.intake.models import Report
+
+    session = session or db.session
+    dirty = session.info.get(DIRTY)
+    if not dirty:
+        return 0
+    slices = set(dirty["slices"])
+    ids, case_ids = dirty["report_ids"], dirty["case_ids"]
+    if ids or case_ids:
+        cond = []
+        if ids:
+            cond.append(Report.id.in_(sorted(ids)))
+        if case_ids:
+            cond.append(Report.case_id.in_(sorted(case_ids)))
+        for row in session.execute(
+            sa.select(Report.occurred_on, Report.occurred_precision, Report.region_id).where(sa.or_(*cond))
+        ):
+            slices.update(_report_slices(*row))
+    session.info.pop(DIRTY, None)
+    if not slices:
+        return 0
+    regions = RegionMap()
+    done = set()
+    for kind, grain, start, region_id in sorted(slices, key=lambda s: (s[0], s[1], s[2], s[3])):
+        _, region = regions.rollup_region(region_id)
+        key = (kind, grain, start, region)
+        if key in done:
+            continue
+        done.add(key)
+        if kind == "report":
+            _recompute_report_slice(session, regions, grain, start, region)
+        else:
+            _recompute_pulse_slice(session, regions, start, region)
+    return len(done)
+
+
+@contextlib.contextmanager
+def paused(session=None):
+    """Skip live upkeep (bulk loads); call ``rebuild()`` afterwards."""
+    session = session or db.session
+    session.info[PAUSED] = True
+    try:
+        yield
+    finally:
+        session.info.pop(PAUSED, None)
+        session.info.pop(DIRTY, None)
+
+
+def _old(state, attr):
+    hist = state.attrs[attr].history
+    if hist.deleted:
+        return hist.deleted[0]
+    return getattr(state.obj(), attr)
+
+
+def _changed(state, attrs) -> bool:
+    return any(state.attrs[a].history.has_changes() for a in attrs)
+
+
+def _after_flush(session, _ctx) -> None:
+    from tracker.cases.models import Case
+    from tracker.intake.models import PulseResponse, Report, ReportCategory
+
+    if session.info.get(PAUSED):
+        return
+    dirty = None
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if not isinstance(obj, (Report, ReportCategory, Case, PulseResponse)):
+            continue
+        dirty = dirty or _dirty(session)
+        state = inspect(obj)
+        is_new = obj in session.new
+        if isinstance(obj, Report):
+            if is_new or obj in session.deleted:
+                dirty["slices"].update(_report_slices(obj.occurred_on, obj.occurred_precision, obj.region_id))
+            elif _changed(state, REPORT_ATTRS):
+                dirty["slices"].update(_report_slices(obj.occurred_on, obj.occurred_precision, obj.region_id))
+                dirty["slices"].update(
+                    _report_slices(
+                        _old(state, "occurred_on"), _old(state, "occurred_precision"), _old(state, "region_id")
+                    )
+                )
+        elif isinstance(obj, ReportCategory):
+            if obj.report_id is not None:
+                dirty["report_ids"].add(obj.report_id)
+            if obj in session.deleted and obj.report is not None:
+                r = obj.report
+                dirty["slices"].update(_report_slices(r.occurred_on, r.occurred_precision, r.region_id))
+        elif isinstance(obj, Case):
+            if is_new or _changed(state, CASE_ATTRS):
+                dirty["case_ids"].add(obj.id)
+        elif isinstance(obj, PulseResponse):
+            for month, region in {(obj.month, obj.region_id), (_old(state, "month"), _old(state, "region_id"))}:
+                if month is not None and region is not None:
+                    dirty["slices"].add(("pulse", "month", period_start(month, "month"), region))
+
+
+def _before_commit(session) -> None:
+    if session.info.get(PAUSED):
+        return
+    session.flush()
+    if not session.info.get(DIRTY):
+        return
+    try:
+        from flask import current_app
+
+        live = current_app.config.get("TRACKER_ROLLUP_LIVE", True)
+    except RuntimeError:
+        live = True
+    if live:
+        refresh(session)
+    else:
+        session.info.pop(DIRTY, None)
+
+
+def _after_rollback(session) -> None:
+    session.info.pop(DIRTY, None)
+
+
+_registered = False
+
+
+def register_listeners() -> None:
+    """Listen to every Flask-SQLAlchemy session (done once, at import)."""
+    global _registered
+    if _registered:
+        return
+    from flask_sqlalchemy.session import Session
+
+    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "before_commit", _before_commit)
+    event.listen(Session, "after_soft_rollback", lambda session, _tx: _after_rollback(session))
+    _registered = True
