@@ -28,7 +28,9 @@ API::
 ``submit_report`` is safe under retries: a known ``idempotency_key`` returns
 the first submission's receipt and creates nothing. Under a race, the primary
 key of ``idempotency_key`` is the guard: the loser's inserts happen inside a
-savepoint that is rolled back, and it returns the winner's receipt.
+savepoint that is rolled back (on SQLite, whose driver cannot nest
+transactions safely, the whole session is rolled back: call submit_report
+before anything else in the transaction), and it returns the winner's receipt.
 """
 from __future__ import annotations
 
@@ -87,6 +89,13 @@ def _new_receipt() -> tuple[str, str]:
         digest = hash_receipt(receipt)
         if db.session.scalar(sa.select(Report.id).where(Report.receipt_hash == digest)) is None:
             return receipt, digest
+
+
+def _savepoints_work() -> bool:
+    """pysqlite's SAVEPOINT handling commits the whole transaction when the
+    savepoint is released, so on SQLite a lost race rolls back the session
+    instead (writes are serialised there anyway, so races are rare)."""
+    return db.session.get_bind().dialect.name != "sqlite"
 
 
 def _build_report(data: ReportData, receipt_hash: str, filed_by) -> Report:
@@ -174,7 +183,7 @@ def submit_report(
             return existing
 
     receipt, digest = _new_receipt()
-    savepoint = db.session.begin_nested() if key_hash is not None else None
+    savepoint = db.session.begin_nested() if key_hash is not None and _savepoints_work() else None
     try:
         report = _build_report(data, digest, filed_by)
         db.session.add(report)
@@ -184,9 +193,12 @@ def submit_report(
             db.session.add(IdempotencyKey(key_hash=key_hash, report_id=report.id, receipt_enc=encrypt_text(receipt)))
             db.session.flush()
     except IntegrityError:
-        if savepoint is None:
+        if key_hash is None:
             raise
-        savepoint.rollback()
+        if savepoint is not None:
+            savepoint.rollback()
+        else:
+            db.session.rollback()
         winner = _existing_for_key(key_hash)
         if winner is None:  # pragma: no cover - the clash was not on the key
             raise
