@@ -1,7 +1,45 @@
-"""Flask-Login wiring."""
-from flask import Flask
+"""Flask-Login wiring, the idle timeout and the staff session.
+
+- Sessions are bound to a keyed hash of the browser's User-Agent (Flask-Login
+  "strong" protection) instead of Flask-Login's default, which hashes the
+  IP address into the cookie: we never store an address, even hashed.
+- Staff sessions are permanent cookies of PERMANENT_SESSION_LIFETIME (30 min),
+  refreshed on each request; a session idle for longer is ended on the
+  server side too (the ``seen`` timestamp), whatever the cookie says.
+"""
+import hashlib
+import hmac
+
+from flask import Flask, current_app, flash, g, request, session
+from flask_babel import gettext as _
 
 from tracker.extensions import db, login_manager
+
+# Session keys that survive a sign-in or sign-out (language choice only).
+KEPT_SESSION_KEYS = ("lang",)
+PENDING_MAX_SECONDS = 300  # between the password step and the code step
+
+
+def _session_identifier() -> str:
+    ua = (request.headers.get("User-Agent") or "").encode("utf-8", "replace")
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, b"session-binding|" + ua, hashlib.sha256).hexdigest()
+
+
+def reset_session() -> None:
+    """Clear the session (new CSRF token, no trace of a previous user) but
+    keep the language choice."""
+    kept = {k: session[k] for k in KEPT_SESSION_KEYS if k in session}
+    session.clear()
+    session.update(kept)
+    g.pop("_login_user", None)
+
+
+def now_ts() -> float:
+    from tracker.accounts.services import now_ts as _now
+
+    return _now()
 
 
 def configure_login(app: Flask) -> None:
@@ -9,6 +47,12 @@ def configure_login(app: Flask) -> None:
 
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
+    login_manager._session_identifier_generator = _session_identifier
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
 
     @login_manager.user_loader
     def load_user(user_id: str):
@@ -17,6 +61,32 @@ def configure_login(app: Flask) -> None:
         except ValueError:
             return None
         user = db.session.get(User, uid)
-        if user is None or user.session_version != version:
+        if user is None or user.session_version != version or not user.is_active_account:
             return None
         return user
+
+    @app.before_request
+    def enforce_idle_timeout():
+        # Per-request caches must not outlive the request. In production every
+        # request has its own app context (and ``g``); under the test client
+        # an outer app context may be reused, and a cached user or CSRF token
+        # from an earlier request would leak into the next one.
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+        if request.endpoint == "static":
+            return None
+        now = int(now_ts())
+        pending = session.get("pending_login")
+        if pending and now - int(pending.get("at", 0)) > PENDING_MAX_SECONDS:
+            session.pop("pending_login", None)
+        if "_user_id" not in session:
+            return None
+        seen = session.get("seen")
+        lifetime = current_app.permanent_session_lifetime.total_seconds()
+        if not isinstance(seen, int) or now - seen > lifetime:
+            reset_session()
+            flash(_("You were signed out after a period of inactivity. Please sign in again."), "info")
+            return None
+        session["seen"] = now
+        session.permanent = True
+        return None

@@ -70,3 +70,24 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:  # Flask-Login: a password or 2FA change logs out other sessions
         return f"{self.id}:{self.session_version}"
+
+
+class ApiToken(db.Model):
+    """A bearer token for the staff API. Only a keyed hash is stored; the
+    token itself is shown once, when issued."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(12))  # first characters, to recognise it in a list
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+    user = relationship("User")
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

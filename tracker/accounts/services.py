@@ -1,0 +1,563 @@
+"""Account services: users, sign-in, lockout, TOTP, passwords, API tokens.
+
+Rules enforced here (DESIGN §1, §8), never in views:
+
+- each role belongs to the right kind of organisation (partner → civil-society
+  organisation, officer/supervisor → oversight body, commander → force and
+  optionally some of its units, admin → none);
+- passwords are argon2id, at least 12 characters, upgraded when the
+  configured parameters change;
+- after LOGIN_MAX_FAILURES failed attempts (password or code) the account is
+  locked for LOGIN_LOCKOUT_MINUTES;
+- TOTP is required for supervisors and admins, optional for others; a code
+  can be used only once (replay protection through ``totp_last_counter``);
+- every sign-in, failed sign-in and permission change is an audit event
+  holding ids and codes only: no password, no address, and for an unknown
+  email only a keyed hash of it.
+
+Services take plain arguments and never touch ``request`` or ``flash``;
+callers commit.
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Iterable
+
+import pyotp
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from tracker.accounts.models import ROLES, ApiToken, Organisation, User
+from tracker.accounts.passwords import (
+    PasswordPolicyError,
+    burn_time,
+    check_policy,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from tracker.audit.service import record
+from tracker.core.crypto import decrypt_text, encrypt_text, keyed_hash
+from tracker.core.db import utcnow
+from tracker.extensions import db
+from tracker.reference.models import Force, OversightBody, Unit
+
+ROLES_REQUIRING_TOTP = frozenset({"supervisor", "admin"})
+TOTP_ISSUER = "Tracker"
+TOKEN_PREFIX = "trk_"
+
+
+class AccountError(ValueError):
+    """A rule was broken. ``field`` names the form field it belongs to;
+    ``message`` is a lazily translated string."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+def now_ts() -> float:
+    """Current time in seconds (a seam so tests can move the clock)."""
+    return time.time()
+
+
+def requires_totp(role: str) -> bool:
+    return role in ROLES_REQUIRING_TOTP
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def _looks_like_email(email: str) -> bool:
+    if len(email) > 254 or email.count("@") != 1 or any(c.isspace() for c in email):
+        return False
+    local, _, domain = email.partition("@")
+    return bool(local) and "." in domain and not domain.startswith(".") and not domain.endswith(".")
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+# --------------------------------------------------------------------------- users
+
+
+def _resolve(model, value, label_field: str = "code"):
+    if value is None or value == "":
+        return None
+    if isinstance(value, model):
+        return value
+    if isinstance(value, int):
+        return db.session.get(model, value)
+    return db.session.scalar(sa.select(model).where(getattr(model, label_field) == str(value).strip()))
+
+
+@dataclass
+class Affiliation:
+    organisation: Organisation | None = None
+    body: OversightBody | None = None
+    force: Force | None = None
+    units: list[Unit] | None = None
+
+
+def resolve_affiliation(
+    role: str,
+    *,
+    organisation=None,
+    body=None,
+    force=None,
+    units: Iterable | None = None,
+) -> Affiliation:
+    """Check that the organisation fits the role (DESIGN §1) and return the
+    resolved objects. ``organisation`` may also carry a body or force code:
+    the CLI has a single ``--organisation`` option."""
+    if role not in ROLES:
+        raise AccountError(_l("Choose a role."), "role")
+    if role == "admin":
+        if any(v not in (None, "") for v in (organisation, body, force)) or units:
+            raise AccountError(_l("Administrators do not belong to an organisation."), "organisation")
+        return Affiliation()
+    if role == "partner":
+        org = _resolve(Organisation, organisation)
+        if org is None:
+            raise AccountError(_l("Choose the civil-society organisation of this partner."), "organisation")
+        return Affiliation(organisation=org)
+    if role in ("officer", "supervisor"):
+        found = _resolve(OversightBody, body if body not in (None, "") else organisation)
+        if found is None:
+            raise AccountError(_l("Choose the oversight body of this officer."), "body")
+        return Affiliation(body=found)
+    # commander
+    found_force = _resolve(Force, force if force not in (None, "") else organisation)
+    if found_force is None:
+        raise AccountError(_l("Choose the force of this commander."), "force")
+    unit_objs: list[Unit] = []
+    for u in units or ():
+        unit = u if isinstance(u, Unit) else (
+            db.session.get(Unit, u) if isinstance(u, int)
+            else db.session.scalar(sa.select(Unit).filter_by(force_id=found_force.id, code=str(u).strip()))
+        )
+        if unit is None or unit.force_id != found_force.id:
+            raise AccountError(_l("Units must belong to the commander's force."), "units")
+        unit_objs.append(unit)
+    return Affiliation(force=found_force, units=unit_objs)
+
+
+def _apply_affiliation(user: User, aff: Affiliation) -> None:
+    user.organisation = aff.organisation
+    user.body = aff.body
+    user.force = aff.force
+    user.units = list(aff.units or [])
+
+
+def _affiliation_codes(user: User) -> dict:
+    return {
+        "role": user.role,
+        "organisation": user.organisation.code if user.organisation else None,
+        "body": user.body.code if user.body else None,
+        "force": user.force.code if user.force else None,
+        "units": sorted(u.code for u in user.units),
+    }
+
+
+def create_user(
+    email: str,
+    role: str,
+    password: str,
+    *,
+    organisation=None,
+    body=None,
+    force=None,
+    units: Iterable | None = None,
+    language: str = "en",
+    enrol_totp: bool = False,
+    actor: User | None = None,
+) -> User:
+    """Create a staff account after checking the email, the password policy
+    and that the organisation fits the role. With ``enrol_totp`` a TOTP
+    secret is generated and enabled at once (CLI and demo: the secret is
+    handed over out of band). Audited as ``user.created``."""
+    email = normalise_email(email)
+    if not _looks_like_email(email):
+        raise AccountError(_l("Enter a valid email address."), "email")
+    if find_user(email) is not None:
+        raise AccountError(_l("An account with this email already exists."), "email")
+    try:
+        check_policy(password)
+    except PasswordPolicyError as exc:
+        raise AccountError(exc.args[0], "password") from exc
+    aff = resolve_affiliation(role, organisation=organisation, body=body, force=force, units=units)
+    user = User(email=email, role=role, password_hash=hash_password(password), language=language or "en")
+    _apply_affiliation(user, aff)
+    db.session.add(user)
+    db.session.flush()
+    if enrol_totp:
+        set_totp_secret(user, pyotp.random_base32(), enabled=True)
+    record(
+        "user.created",
+        actor=actor,
+        body_id=user.body_id,
+        object_type="user",
+        object_id=user.id,
+        data=_affiliation_codes(user),
+    )
+    return user
+
+
+def update_user(
+    user: User,
+    *,
+    actor: User | None,
+    role: str | None = None,
+    organisation=None,
+    body=None,
+    force=None,
+    units: Iterable | None = None,
+) -> bool:
+    """Change a user's role and/or organisation. Audited as
+    ``user.permissions_changed`` with the old and new codes; a change logs
+    the user out of every session. Returns True if anything changed."""
+    new_role = role or user.role
+    aff = resolve_affiliation(new_role, organisation=organisation, body=body, force=force, units=units)
+    before = _affiliation_codes(user)
+    user.role = new_role
+    _apply_affiliation(user, aff)
+    db.session.flush()
+    after = _affiliation_codes(user)
+    if before == after:
+        return False
+    if requires_totp(new_role) and not user.totp_enabled:
+        pass  # they will be asked to enrol at their next sign-in
+    user.session_version += 1
+    record(
+        "user.permissions_changed",
+        actor=actor,
+        body_id=user.body_id or (before["body"] and _body_id(before["body"])),
+        object_type="user",
+        object_id=user.id,
+        data={"before": before, "after": after},
+    )
+    return True
+
+
+def _body_id(code: str) -> int | None:
+    return db.session.scalar(sa.select(OversightBody.id).filter_by(code=code))
+
+
+def set_active(user: User, active: bool, *, actor: User | None) -> None:
+    """Disable (or re-enable) an account. Disabling ends its sessions and
+    revokes its API tokens. Audited."""
+    if user.is_active_account == active:
+        return
+    user.is_active_account = active
+    user.session_version += 1
+    if not active:
+        for token in user_tokens(user, include_revoked=False):
+            token.revoked_at = utcnow()
+    record(
+        "user.enabled" if active else "user.disabled",
+        actor=actor,
+        body_id=user.body_id,
+        object_type="user",
+        object_id=user.id,
+    )
+
+
+def reset_totp(user: User, *, actor: User | None) -> None:
+    """Remove the second factor: the user must enrol again at next sign-in
+    (if the role requires it). Ends the user's sessions. Audited."""
+    user.totp_secret_enc = None
+    user.totp_enabled = False
+    user.totp_last_counter = None
+    user.session_version += 1
+    record("user.totp_reset", actor=actor, body_id=user.body_id, object_type="user", object_id=user.id)
+
+
+def set_password(user: User, new_password: str, *, actor: User | None) -> None:
+    """Set a new password (policy checked) and end the user's other sessions."""
+    try:
+        check_policy(new_password)
+    except PasswordPolicyError as exc:
+        raise AccountError(exc.args[0], "new_password") from exc
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1
+    record("user.password_changed", actor=actor, body_id=user.body_id, object_type="user", object_id=user.id)
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """The user changes their own password: the current one is required."""
+    if not verify_password(user.password_hash, current_password or ""):
+        raise AccountError(_l("The current password is not right."), "current_password")
+    if current_password == new_password:
+        raise AccountError(_l("Choose a password different from the current one."), "new_password")
+    set_password(user, new_password, actor=user)
+
+
+def list_users(*, body: OversightBody | None = None) -> list[User]:
+    q = sa.select(User).order_by(User.role, User.email, User.id)
+    if body is not None:
+        q = q.where(User.body_id == body.id)
+    return list(db.session.scalars(q))
+
+
+# --------------------------------------------------------------------------- sign-in
+
+
+@dataclass
+class AuthResult:
+    """``status`` is one of: ok, totp_required, enrol_required, invalid, locked."""
+
+    status: str
+    user: User | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def _max_failures() -> int:
+    return int(current_app.config.get("LOGIN_MAX_FAILURES", 5))
+
+
+def _lockout() -> timedelta:
+    return timedelta(minutes=int(current_app.config.get("LOGIN_LOCKOUT_MINUTES", 15)))
+
+
+def is_locked(user: User) -> bool:
+    return user.locked_until is not None and user.locked_until > utcnow()
+
+
+def _failed(user: User | None, reason: str, email: str | None = None) -> None:
+    """Audit a failed attempt. The email of an unknown account is stored only
+    as a keyed hash (so repeated guesses can be correlated, never read)."""
+    data: dict = {"reason": reason}
+    if user is None and email is not None:
+        data["email_hash"] = keyed_hash(normalise_email(email), "login-email")
+    record(
+        "auth.login_failed",
+        actor=None,
+        actor_role="anonymous",
+        body_id=user.body_id if user else None,
+        object_type="user" if user else None,
+        object_id=user.id if user else None,
+        data=data,
+    )
+
+
+def _register_failure(user: User, reason: str) -> None:
+    user.failed_logins = (user.failed_logins or 0) + 1
+    _failed(user, reason)
+    if user.failed_logins >= _max_failures():
+        user.locked_until = utcnow() + _lockout()
+        user.failed_logins = 0
+        record("auth.locked", actor=None, actor_role="system", body_id=user.body_id,
+               object_type="user", object_id=user.id,
+               data={"minutes": int(_lockout().total_seconds() // 60)})
+
+
+def _complete(user: User) -> AuthResult:
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = utcnow()
+    record("auth.login", actor=user, body_id=user.body_id, object_type="user", object_id=user.id)
+    return AuthResult("ok", user)
+
+
+def authenticate(email: str, password: str, totp_code: str | None = None) -> AuthResult:
+    """Check a sign-in attempt: password, then (when enabled) a TOTP code.
+
+    Returns ``totp_required`` when the password is right and a code is needed
+    but none was given, ``enrol_required`` when the role needs a second
+    factor that is not set up yet (the caller must not open a session before
+    enrolment), ``invalid`` or ``locked`` on failure, ``ok`` on success.
+    Every failure is audited and counts towards the lockout.
+    """
+    user = find_user(email)
+    if user is None:
+        burn_time(password or "")
+        _failed(None, "unknown_account", email)
+        return AuthResult("invalid")
+    if not user.is_active_account:
+        burn_time(password or "")
+        _failed(user, "disabled")
+        return AuthResult("invalid")
+    if is_locked(user):
+        burn_time(password or "")
+        _failed(user, "locked")
+        return AuthResult("locked")
+    if not verify_password(user.password_hash, password or ""):
+        _register_failure(user, "password")
+        return AuthResult("locked" if is_locked(user) else "invalid")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    if user.totp_enabled:
+        if totp_code is None:
+            return AuthResult("totp_required", user)
+        return verify_second_factor(user, totp_code)
+    if requires_totp(user.role):
+        return AuthResult("enrol_required", user)
+    return _complete(user)
+
+
+def verify_second_factor(user: User, code: str) -> AuthResult:
+    """Second step of sign-in, after a correct password."""
+    if not user.is_active_account:
+        _failed(user, "disabled")
+        return AuthResult("invalid")
+    if is_locked(user):
+        _failed(user, "locked")
+        return AuthResult("locked")
+    if not verify_totp(user, code):
+        _register_failure(user, "totp")
+        return AuthResult("locked" if is_locked(user) else "invalid")
+    return _complete(user)
+
+
+def complete_enrolment_login(user: User, code: str) -> AuthResult:
+    """Sign-in for a user who had to enrol first: the code confirms the new
+    secret, enables TOTP, and completes the sign-in."""
+    if not user.is_active_account:
+        return AuthResult("invalid")
+    if is_locked(user):
+        _failed(user, "locked")
+        return AuthResult("locked")
+    if not confirm_totp(user, code):
+        _register_failure(user, "totp_enrolment")
+        return AuthResult("locked" if is_locked(user) else "invalid")
+    return _complete(user)
+
+
+def record_logout(user: User) -> None:
+    record("auth.logout", actor=user, body_id=user.body_id, object_type="user", object_id=user.id)
+
+
+# --------------------------------------------------------------------------- TOTP
+
+
+def set_totp_secret(user: User, secret: str, *, enabled: bool) -> None:
+    user.totp_secret_enc = encrypt_text(secret)
+    user.totp_enabled = enabled
+    user.totp_last_counter = None
+
+
+def totp_secret(user: User) -> str | None:
+    return decrypt_text(user.totp_secret_enc)
+
+
+def totp_uri(user: User, secret: str | None = None) -> str:
+    secret = secret or totp_secret(user)
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
+
+
+def begin_totp_enrolment(user: User) -> str:
+    """Give the user a secret to scan (kept encrypted, not yet enabled).
+    Reloading the page shows the same secret until it is confirmed."""
+    if user.totp_enabled:
+        raise AccountError(_l("Two-step sign-in is already set up."))
+    secret = totp_secret(user) if user.totp_secret_enc else None
+    if not secret:
+        secret = pyotp.random_base32()
+        set_totp_secret(user, secret, enabled=False)
+    return secret
+
+
+def _matching_counter(secret: str, code: str, last_counter: int | None) -> int | None:
+    code = "".join((code or "").split())
+    if len(code) != 6 or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int(now_ts() // totp.interval)
+    for counter in (current - 1, current, current + 1):  # one step of clock drift
+        if hmac.compare_digest(totp.generate_otp(counter), code):
+            if last_counter is not None and counter <= last_counter:
+                return None  # replay: this code (or an older one) was already used
+            return counter
+    return None
+
+
+def verify_totp(user: User, code: str) -> bool:
+    """Check a code for an enabled second factor; each code works once."""
+    if not user.totp_enabled or not user.totp_secret_enc:
+        return False
+    counter = _matching_counter(totp_secret(user), code, user.totp_last_counter)
+    if counter is None:
+        return False
+    user.totp_last_counter = counter
+    return True
+
+
+def confirm_totp(user: User, code: str) -> bool:
+    """Confirm a pending enrolment with a code from the user's app. Audited."""
+    if user.totp_enabled or not user.totp_secret_enc:
+        return False
+    counter = _matching_counter(totp_secret(user), code, None)
+    if counter is None:
+        return False
+    user.totp_enabled = True
+    user.totp_last_counter = counter
+    record("user.totp_enrolled", actor=user, body_id=user.body_id, object_type="user", object_id=user.id)
+    return True
+
+
+# --------------------------------------------------------------------------- API tokens
+
+
+def _token_hash(token: str) -> str:
+    return keyed_hash(token, "api-token")
+
+
+def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """Issue a bearer token. The plain token is returned once and never
+    stored: only its keyed hash is. Audited."""
+    name = (name or "").strip()
+    if not name:
+        raise AccountError(_l("Give the token a name, so you recognise it later."), "name")
+    if len(name) > 80:
+        raise AccountError(_l("The name is too long."), "name")
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name, token_hash=_token_hash(plain), prefix=plain[:10])
+    db.session.add(token)
+    db.session.flush()
+    record("token.issued", actor=user, body_id=user.body_id, object_type="api_token", object_id=token.id)
+    return token, plain
+
+
+def user_tokens(user: User, include_revoked: bool = True) -> list[ApiToken]:
+    q = sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    if not include_revoked:
+        q = q.where(ApiToken.revoked_at.is_(None))
+    return list(db.session.scalars(q))
+
+
+def revoke_token(user: User, token_id: int, *, actor: User | None = None) -> bool:
+    """Revoke one of ``user``'s tokens. Returns False if there is no such
+    active token of that user (another user's token is never touched)."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id or token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    record("token.revoked", actor=actor or user, body_id=user.body_id, object_type="api_token", object_id=token.id)
+    return True
+
+
+def user_for_token(plain: str) -> User | None:
+    """The active user owning an active token, or None."""
+    if not plain or not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
+        return None
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_hash(plain)))
+    if token is None or token.revoked_at is not None:
+        return None
+    user = token.user
+    if user is None or not user.is_active_account:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        token.last_used_at = now  # coarse, so a busy client does not write on every call
+    return user

@@ -1,0 +1,111 @@
+"""Admin forms. Choices are filled by the views from the database."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from tracker.admin.settings import SEVERITIES
+
+CODE_HINT = _l("Short identifier: letters, digits, dots, dashes or underscores.")
+
+
+class NamesMixin:
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(_l("Enter at least the English name.")), Length(max=200)])
+    name_es = StringField(_l("Name (Spanish)"), validators=[Optional(), Length(max=200)])
+    name_fr = StringField(_l("Name (French)"), validators=[Optional(), Length(max=200)])
+    name_ar = StringField(_l("Name (Arabic)"), validators=[Optional(), Length(max=200)], render_kw={"dir": "rtl", "lang": "ar"})
+
+    def names(self) -> dict:
+        return {lang: getattr(self, f"name_{lang}").data for lang in ("en", "es", "fr", "ar")}
+
+
+class UserCreateForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter an email address.")), Length(max=254)])
+    role = SelectField(_l("Role"), validators=[DataRequired(_l("Choose a role."))])
+    organisation = SelectField(_l("Civil-society organisation (partners)"), validators=[Optional()])
+    body = SelectField(_l("Oversight body (officers and supervisors)"), validators=[Optional()])
+    force = SelectField(_l("Force (commanders)"), validators=[Optional()])
+    units = SelectMultipleField(_l("Units (commanders, optional)"), validators=[Optional()], coerce=int,
+                                description=_l("Leave empty for the whole force."))
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter a password.")), Length(min=12, max=1024, message=_l("The password must be at least 12 characters long."))],
+                             description=_l("At least 12 characters. Give it to the person in a safe way; they can change it."),
+                             render_kw={"autocomplete": "new-password"})
+    submit = SubmitField(_l("Create account"))
+
+
+class UserEditForm(FlaskForm):
+    role = SelectField(_l("Role"), validators=[DataRequired(_l("Choose a role."))])
+    organisation = SelectField(_l("Civil-society organisation (partners)"), validators=[Optional()])
+    body = SelectField(_l("Oversight body (officers and supervisors)"), validators=[Optional()])
+    force = SelectField(_l("Force (commanders)"), validators=[Optional()])
+    units = SelectMultipleField(_l("Units (commanders, optional)"), validators=[Optional()], coerce=int,
+                                description=_l("Leave empty for the whole force."))
+    submit = SubmitField(_l("Save changes"))
+
+
+class OrganisationForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Enter a code.")), Length(max=32)], description=CODE_HINT)
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the organisation's name.")), Length(max=200)])
+    submit = SubmitField(_l("Add organisation"))
+
+
+class ForceForm(NamesMixin, FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Enter a code.")), Length(max=32)], description=CODE_HINT)
+    kind = SelectField(_l("Kind"), validators=[DataRequired(_l("Choose a kind of force."))])
+    submit = SubmitField(_l("Add force"))
+
+
+class UnitForm(NamesMixin, FlaskForm):
+    force = SelectField(_l("Force"), coerce=int, validators=[DataRequired(_l("Choose the force this unit belongs to."))])
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Enter a code.")), Length(max=32)], description=CODE_HINT)
+    submit = SubmitField(_l("Add unit"))
+
+
+class OperationForm(NamesMixin, FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Enter a code.")), Length(max=32)], description=CODE_HINT)
+    force = SelectField(_l("Force"), validators=[Optional()])
+    region = SelectField(_l("Area"), validators=[Optional()])
+    starts_on = DateField(_l("Starts on"), validators=[Optional()])
+    ends_on = DateField(_l("Ends on"), validators=[Optional()])
+    submit = SubmitField(_l("Add operation"))
+
+
+class BodyForm(NamesMixin, FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Enter a code.")), Length(max=32)], description=CODE_HINT)
+    email = EmailField(_l("Notification email"), validators=[Optional(), Length(max=254)])
+    submit = SubmitField(_l("Add oversight body"))
+
+
+class RoutingRuleForm(FlaskForm):
+    force = SelectField(_l("Force"), validators=[Optional()], description=_l("Empty: any force."))
+    region = SelectField(_l("Region"), validators=[Optional()], description=_l("Empty: any region. The most specific rule wins."))
+    body = SelectField(_l("Oversight body"), validators=[DataRequired(_l("Choose the oversight body."))])
+    submit = SubmitField(_l("Add routing rule"))
+
+
+class RegionUploadForm(FlaskForm):
+    file = FileField(_l("CSV file of regions"), validators=[FileRequired(_l("Choose a CSV file."))],
+                     description=_l("Columns: pcode, parent_pcode, level (0 country, 1 province, 2 district), kind (land or maritime), name_en, name_es, name_fr, name_ar. Existing P-codes are updated."))
+    submit = SubmitField(_l("Upload regions"))
+
+
+def _deadline_field(label):
+    return IntegerField(label, validators=[DataRequired(_l("Enter a number of hours between 1 and 8760.")),
+                                           NumberRange(1, 8760, _l("Enter a number of hours between 1 and 8760."))])
+
+
+class SettingsForm(FlaskForm):
+    deadline_critical = _deadline_field(_l("Triage deadline for critical cases (hours)"))
+    deadline_high = _deadline_field(_l("Triage deadline for high-severity cases (hours)"))
+    deadline_medium = _deadline_field(_l("Triage deadline for medium-severity cases (hours)"))
+    deadline_low = _deadline_field(_l("Triage deadline for low-severity cases (hours)"))
+    k_threshold = IntegerField(
+        _l("Smallest count shown in aggregates (K)"),
+        validators=[DataRequired(_l("Enter a number between 2 and 1000.")), NumberRange(2, 1000, _l("Enter a number between 2 and 1000."))],
+        description=_l("Counts from 1 to K−1 are shown as “fewer than K”."),
+    )
+    submit = SubmitField(_l("Save settings"))
+
+    def deadlines(self) -> dict:
+        return {sev: getattr(self, f"deadline_{sev}").data for sev in SEVERITIES}
