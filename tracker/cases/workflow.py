@@ -42,6 +42,27 @@ ACTIONS = {
     "merge": _l("Merge into another case"),
 }
 
+OPERATIONS = {
+    "opened": _l("Case opened"),
+    "assign": _l("Assignment changed"),
+    "verification": _l("Verification grade changed"),
+    "severity": _l("Severity overridden"),
+    "note": _l("Internal note added"),
+    "reveal_contact": _l("Contact details revealed"),
+    "message": _l("Message sent to the reporter"),
+}
+
+
+def audit_labels() -> dict:
+    """Translated titles of the case audit events, by action code."""
+    out = {"case." + k: v for k, v in ACTIONS.items()}
+    out.update({"case." + k: v for k, v in OPERATIONS.items()})
+    out["cases.export"] = _l("Queue exported (CSV)")
+    out["message.reporter"] = _l("Reporter sent a message")
+    out["report.submitted"] = _l("Report submitted")
+    return out
+
+
 OPEN_STATES = ("new", "triaged", "investigating", "escalated", "awaiting_info")
 
 _T: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
