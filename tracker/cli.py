@@ -11,3 +11,4 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(demo_command)
     app.cli.add_command(audit_cli)
+    from tracker.accounts.cli import users_cli; app.cli.add_command(users_cli)  # noqa: E702
