@@ -30,10 +30,11 @@ def make_case(app, body):
     from tracker.extensions import db
     from tracker.reference.models import OversightBody, Region
 
-    region = db.session.scalar(sa.select(Region).filter_by(pcode="XV0101"))
+    region_id = db.session.scalar(sa.select(Region.id).filter_by(pcode="XV0101"))
+    default_body_id = body.id
 
     def _make(state="new", severity="high", body_=None, created_at=None, commit=True, **kw):
-        b = body_ or body
+        b = body_ or db.session.get(OversightBody, default_body_id)
         if isinstance(b, str):
             b = db.session.scalar(sa.select(OversightBody).filter_by(code=b))
             if b is None:
@@ -48,7 +49,7 @@ def make_case(app, body):
             severity=severity,
             severity_rank=rank,
             body_id=b.id,
-            region_id=kw.pop("region_id", region.id),
+            region_id=kw.pop("region_id", region_id),
             occurred_on=kw.pop("occurred_on", created.date()),
             created_at=created,
             updated_at=created,
