@@ -11,7 +11,7 @@ from tracker.accounts import services
 from tracker.accounts.auth import now_ts, reset_session
 from tracker.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm, TokenForm, TotpForm
 from tracker.accounts.models import ROLES, User
-from tracker.accounts.permissions import HOME_ENDPOINT, can_manage_own_tokens, roles_required
+from tracker.accounts.permissions import HOME_PATH, can_manage_own_tokens, roles_required
 from tracker.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -31,11 +31,8 @@ def _failure_message() -> str:
 
 
 def _home_for(user: User) -> str:
-    endpoint = HOME_ENDPOINT.get(user.role, "public.home")
-    try:
-        return url_for(endpoint)
-    except Exception:  # noqa: BLE001 - the area may not exist yet in this build
-        return url_for("public.home")
+    """The landing page of the role (DESIGN §10 paths)."""
+    return HOME_PATH.get(user.role, "/")
 
 
 def _safe_next(target: str | None) -> str | None:
