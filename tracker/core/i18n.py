@@ -13,7 +13,8 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     asked = request.args.get("lang")
     if asked in languages:
-        session["lang"] = asked
+        if not request.path.startswith("/api/"):  # the JSON API sets no cookie
+            session["lang"] = asked
         return asked
     remembered = session.get("lang")
     if remembered in languages:
