@@ -132,7 +132,11 @@ def user_create():
     form = UserCreateForm()
     _fill_user_choices(form, current_user)
     if not can_manage_all_users(current_user):
+        # A supervisor creates officers of their own body: whatever was posted
+        # for role or organisation is ignored.
         form.role.data = "officer"
+        for name in ("organisation", "body", "force", "units"):
+            delattr(form, name)
     if form.validate_on_submit():
         try:
             user = account_services.create_user(
