@@ -1,18 +1,198 @@
-from flask import Blueprint
+"""The reporter's pages: /report, the receipt shown once, /followup, /pulse.
+
+Views are thin: read the form, call tracker.intake.schema and
+tracker.intake.services, commit once, redirect (POST/redirect/GET).
+
+Follow-up design: the receipt is typed once (POST, never in a URL). After a
+successful lookup only the report id and a timestamp are kept in the signed
+session cookie, for FOLLOWUP_SESSION_MINUTES of inactivity, so that the
+reporter can add information, switch language or reload without retyping the
+receipt, and the receipt itself is never echoed back into a page. "Close"
+forgets it at once; so does the end of the browser session.
+"""
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from tracker.core.crypto import DecryptionError, decrypt_text, encrypt_text
+from tracker.core.i18n import current_language
+from tracker.extensions import db, limiter
+from tracker.intake import services
+from tracker.intake.forms import FollowupForm, MessageForm, PulseForm, ReportForm, attach_errors
+from tracker.intake.models import Report
+from tracker.intake.photos import UploadedPhoto, process_photos
+from tracker.intake.receipts import format_receipt
+from tracker.intake.schema import PULSE_KEYS, validate_message, validate_pulse, validate_report
 
 bp = Blueprint("intake", __name__, template_folder="templates")
 
+RECEIPT_SESSION_KEY = "receipt_once"
+FOLLOWUP_SESSION_KEY = "followup"
+FOLLOWUP_SESSION_MINUTES = 15
+
+
+def _report_limit() -> str:
+    return current_app.config["RATELIMIT_REPORT"]
+
+
+def _followup_limit() -> str:
+    return current_app.config["RATELIMIT_FOLLOWUP"]
+
+
+def _pulse_limit() -> str:
+    return current_app.config.get("RATELIMIT_PULSE") or current_app.config["RATELIMIT_REPORT"]
+
+
+def _filing_partner():
+    """The partner filing on someone's behalf (assisted intake), if any."""
+    if current_user and current_user.is_authenticated and getattr(current_user, "role", None) == "partner":
+        return current_user._get_current_object()
+    return None
+
+
+def _uploaded_photos() -> list[UploadedPhoto]:
+    out = []
+    for storage in request.files.getlist("photos"):
+        if storage and storage.filename:
+            limit = current_app.config["MAX_PHOTO_BYTES"]
+            data = storage.stream.read(limit + 1)
+            out.append(UploadedPhoto(storage.filename, data))
+    return out
+
 
 @bp.route("/report", methods=["GET", "POST"])
-def report():  # the real form comes with the intake work
-    return "", 404
+@limiter.limit(_report_limit, methods=["POST"])
+def report():
+    lang = current_language()
+    form = ReportForm(lang=lang)
+    errors: dict[str, str] = {}
+    photos_sent = False
+    if request.method == "POST":
+        uploaded = _uploaded_photos()
+        photos_sent = bool(uploaded)
+        data, problems = validate_report(form.to_raw(lang), strict_types=False)
+        processed, photo_errors = process_photos(uploaded) if uploaded else ([], [])
+        if photo_errors:
+            problems = {**problems, "photos": " ".join(photo_errors)}
+        if not problems:
+            result = services.submit_report(data, photos=processed, filed_by=_filing_partner())
+            db.session.commit()
+            session[RECEIPT_SESSION_KEY] = encrypt_text(result.receipt).decode()
+            return redirect(url_for("intake.receipt"))
+        errors = attach_errors(form, problems)
+    status = 200 if not errors else 400
+    return (
+        render_template("intake/report.html", form=form, errors=errors, photos_sent=photos_sent,
+                        partner=_filing_partner()),
+        status,
+    )
+
+
+@bp.get("/report/receipt")
+def receipt():
+    """Show the receipt once: it is removed from the session as this page renders."""
+    token = session.pop(RECEIPT_SESSION_KEY, None)
+    code = None
+    if token:
+        try:
+            code = decrypt_text(token.encode())
+        except (DecryptionError, AttributeError):
+            code = None
+    if not code:
+        return render_template("intake/receipt_gone.html")
+    return render_template("intake/receipt.html", receipt=format_receipt(code), partner=_filing_partner())
+
+
+def _followup_report() -> Report | None:
+    """The report found by a lookup in this browser session, if still fresh."""
+    state = session.get(FOLLOWUP_SESSION_KEY)
+    if not isinstance(state, dict):
+        return None
+    now = int(time.time())
+    if not isinstance(state.get("at"), int) or now - state["at"] > FOLLOWUP_SESSION_MINUTES * 60:
+        session.pop(FOLLOWUP_SESSION_KEY, None)
+        return None
+    report = db.session.get(Report, state.get("id")) if isinstance(state.get("id"), int) else None
+    if report is None:
+        session.pop(FOLLOWUP_SESSION_KEY, None)
+        return None
+    session[FOLLOWUP_SESSION_KEY] = {"id": report.id, "at": now}
+    return report
+
+
+def _failed_lookup(response) -> bool:
+    """Only wrong receipts count against the follow-up rate limit."""
+    return bool(g.get("receipt_failed"))
 
 
 @bp.route("/followup", methods=["GET", "POST"])
+@limiter.limit(_followup_limit, methods=["POST"], deduct_when=_failed_lookup)
 def followup():
-    return "", 404
+    lang = current_language()
+    action = request.form.get("action", "lookup") if request.method == "POST" else None
+    lookup_form = FollowupForm()
+    message_form = MessageForm()
+    errors: dict[str, str] = {}
+
+    if action == "close":
+        session.pop(FOLLOWUP_SESSION_KEY, None)
+        return redirect(url_for("intake.followup"))
+
+    if action == "lookup":
+        found = services.lookup_report(lookup_form.receipt.data)
+        if found is not None:
+            session[FOLLOWUP_SESSION_KEY] = {"id": found.id, "at": int(time.time())}
+            return redirect(url_for("intake.followup"))
+        g.receipt_failed = True
+        errors["receipt"] = _(
+            "We found no report with this code. Check the 16 digits and try again. "
+            "After several wrong attempts you will have to wait."
+        )
+        return render_template("intake/followup_lookup.html", form=lookup_form, errors=errors), 400
+
+    report = _followup_report()
+    if report is None:
+        if action == "message":
+            flash(_("For your safety the page was closed. Please enter your receipt code again."), "info")
+            return redirect(url_for("intake.followup"))
+        return render_template("intake/followup_lookup.html", form=lookup_form, errors=errors)
+
+    if action == "message":
+        body, problems = validate_message(message_form.body.data, strict_types=False)
+        if not problems:
+            services.add_reporter_message(report, body)
+            db.session.commit()
+            flash(_("Thank you. Your information was sent."), "success")
+            return redirect(url_for("intake.followup"))
+        errors = problems
+
+    view = services.followup_view(report, lang)
+    return (
+        render_template("intake/followup_status.html", view=view, message_form=message_form, errors=errors),
+        400 if errors else 200,
+    )
 
 
 @bp.route("/pulse", methods=["GET", "POST"])
+@limiter.limit(_pulse_limit, methods=["POST"])
 def pulse():
-    return "", 404
+    lang = current_language()
+    form = PulseForm(lang=lang)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        data, problems = validate_pulse(form.to_raw(lang), strict_types=False)
+        if not problems:
+            services.record_pulse_data(data)
+            db.session.commit()
+            return redirect(url_for("intake.pulse_thanks"))
+        errors = {(f"pulse_{k}" if k in PULSE_KEYS else k if k == "region" else "_form"): v for k, v in problems.items()}
+    return render_template("intake/pulse.html", form=form, errors=errors), 400 if errors else 200
+
+
+@bp.get("/pulse/thanks")
+def pulse_thanks():
+    return render_template("intake/pulse_thanks.html")
