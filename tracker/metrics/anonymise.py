@@ -165,18 +165,24 @@ class Table:
 # --------------------------------------------------------------------------- 1-D
 
 
-def suppress_series(keys: Sequence, values: Sequence[int], k: int, *, with_total: bool = True) -> Series:
+def suppress_series(
+    keys: Sequence, values: Sequence[int], k: int, *, with_total: bool = True, total_hidden: bool = False
+) -> Series:
     """Suppress a list of counts (and its total when published).
 
     Primary: 1..K−1. Complementary: a line (the cells plus the total) with
     exactly one suppressed figure gets the next-smallest non-zero cell
     suppressed too; if there is none, the total is suppressed.
+    ``total_hidden``: the total is hidden elsewhere (another table of the
+    same page), so it counts as suppressed here too.
     """
     values = [int(v) for v in values]
     total_value = sum(values)
     line = list(values) + ([total_value] if with_total else [])
     hide = [is_sensitive(v, k) for v in line]
     primary = list(hide)
+    if with_total and total_hidden:
+        hide[-1] = True
     _complete_line(line, hide, total_index=len(values) if with_total else None)
     cells = [hidden(k, primary[i]) if hide[i] else published(values[i], k) for i in range(len(values))]
     total = None

@@ -19,5 +19,42 @@ def healthz():
 
 
 @bp.get("/transparency")
-def transparency():  # replaced by the real page in the metrics work (issue 4)
-    return "", 404
+def transparency():
+    """Public, anonymous: month × province counts, the trust index trend and
+    approved commander responses (all anonymised in tracker.metrics)."""
+    from flask_babel import gettext as _
+
+    from tracker.core.i18n import text_direction
+    from tracker.metrics.trends import transparency as transparency_data
+    from tracker.trends import charts
+
+    page = transparency_data()
+    rtl = text_direction() == "rtl"
+    k = page.k
+    monthly = charts.column_chart(
+        list(zip(page.months, page.table.row_totals)),
+        title=_("Reports per month"),
+        desc=_("Number of reports each month, all provinces; dashed outlines mean fewer than %(k)s.", k=k),
+        k=k,
+        rtl=rtl,
+    )
+    trust_charts = [
+        (
+            s,
+            charts.interval_chart(
+                [(lbl, t) for lbl, t, _s in s.points],
+                title=_("Trust index in %(place)s", place=s.label),
+                desc=_("Trust index (0 to 100) per month with its %(level)s interval.", level="95 %"),
+                rtl=rtl,
+            ),
+        )
+        for s in page.trust
+    ]
+    fewer = _("fewer than %(k)s", k=k)
+    return render_template(
+        "public/transparency.html",
+        page=page,
+        monthly=monthly,
+        trust_charts=trust_charts,
+        show=lambda c: fewer if c.value is None else c.value,
+    )
