@@ -5,10 +5,11 @@
   endpoints add their paths with ``openapi.register_paths()``;
 - ``staff`` (when present): endpoints for staff with bearer tokens.
 
-The whole blueprint is exempt from CSRF: it takes no cookies (public
-endpoints are anonymous, staff endpoints authenticate with a bearer token
-only, never with the session cookie). Errors raised as ``ApiError`` become
-JSON responses.
+The whole blueprint is exempt from CSRFProtect: public endpoints are
+anonymous and take no cookie; staff endpoints authenticate with a bearer
+token, and when they accept a staff session cookie instead their guard
+(tracker.accounts.permissions.token_or_login_required) checks the CSRF token
+itself. Errors raised as ``ApiError`` become JSON responses.
 """
 import importlib
 import importlib.util
