@@ -503,6 +503,10 @@ def _after_rollback(session) -> None:
 _registered = False
 
 
+def _keep_old(_target, value, _oldvalue, _initiator):
+    return value
+
+
 def register_listeners() -> None:
     """Listen to every Flask-SQLAlchemy session (done once, at import)."""
     global _registered
@@ -510,6 +514,13 @@ def register_listeners() -> None:
         return
     from flask_sqlalchemy.session import Session
 
+    from tracker.intake.models import PulseResponse, Report
+
+    # Load the old value before a change (even on an expired object), so
+    # that the slice a report or answer leaves is recomputed too.
+    for attr in (Report.occurred_on, Report.occurred_precision, Report.region_id, PulseResponse.month,
+                 PulseResponse.region_id):
+        event.listen(attr, "set", _keep_old, active_history=True, retval=True)
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "before_commit", _before_commit)
     event.listen(Session, "after_soft_rollback", lambda session, _tx: _after_rollback(session))

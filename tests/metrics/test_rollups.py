@@ -1,0 +1,210 @@
+"""Rollups: kept current as reports arrive and cases move, rebuilt from
+scratch by ``flask rollup``, and equal to a count straight from the reports."""
+import random
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from tests.metrics.rows import add_pulse, add_report
+from tracker.metrics.models import DurationRollup, PulseRollup, ReportRollup
+
+
+def _snapshot(db):
+    out = []
+    for model in (ReportRollup, DurationRollup, PulseRollup):
+        cols = [c for c in model.__table__.c if c.name != "id"]
+        rows = db.session.execute(sa.select(*cols)).all()
+        out.append(sorted(tuple(r) for r in rows))
+    return out
+
+
+def _random_data(rng, n=120):
+    regions = ["XV0101", "XV0102", "XV0201", "XV0302", "XV0402", "XV01"]
+    for _ in range(n):
+        d = date(2026, 1, 1) + timedelta(days=rng.randint(0, 150))
+        state = rng.choice(["new", "triaged", "resolved", "closed", "investigating"])
+        opened = datetime(d.year, d.month, d.day, 10)
+        resolved = state in ("resolved", "closed")
+        add_report(
+            occurred_on=d if rng.random() < 0.8 else d.replace(day=1),
+            precision="day" if rng.random() < 0.8 else "month",
+            region=rng.choice(regions),
+            force=rng.choice(["ARMY", "NAVY", None]) if True else None,
+            unit=None,
+            categories=rng.sample(["assault", "threats", "killing", "torture", "other"], rng.randint(0, 3)),
+            severity=rng.choice(["critical", "high", "medium", "low"]),
+            consent=rng.random() < 0.9,
+            case_state=state,
+            outcome=rng.choice(["substantiated", "partly_substantiated", "not_substantiated", "unable_to_determine"])
+            if resolved else None,
+            opened=opened,
+            triaged=opened + timedelta(days=rng.randint(0, 40)) if state != "new" else None,
+            resolved=opened + timedelta(days=rng.randint(1, 400)) if resolved else None,
+            killed=rng.choice([0, 0, 1, 3]),
+            detained=rng.choice([0, 2]),
+            victims_children=rng.random() < 0.3,
+            victims_women=rng.random() < 0.3,
+        )
+    for _ in range(n // 2):
+        add_pulse(
+            region=rng.choice(regions[:5]),
+            month=date(2026, rng.randint(1, 5), 1),
+            respect=rng.choice([None, 1, 2, 3, 4, 5]),
+            voice=rng.choice([None, 3, 5]),
+            safety=rng.choice([None, 1, 5]),
+        )
+
+
+def test_live_rollups_equal_a_rebuild(app, db, runner):
+    rng = random.Random(11)
+    # Commit in several transactions, as reports arrive one by one.
+    for _ in range(4):
+        _random_data(rng, 30)
+        db.session.commit()
+    live = _snapshot(db)
+    assert live[0], "no rollup rows were written as reports arrived"
+    result = runner.invoke(args=["rollup"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    rebuilt = _snapshot(db)
+    assert live == rebuilt
+    runner.invoke(args=["rollup"])  # idempotent
+    db.session.expire_all()
+    assert _snapshot(db) == rebuilt
+
+
+def test_rollups_equal_a_count_from_the_raw_reports(app, db):
+    from tracker.cases.models import Case
+    from tracker.intake.models import Report
+    from tracker.metrics.rollups import duration_bucket
+
+    rng = random.Random(5)
+    _random_data(rng, 150)
+    db.session.commit()
+    district = {}
+    from tracker.reference.models import Region
+
+    for r in db.session.scalars(sa.select(Region)):
+        district[r.id] = r.id if r.level <= 2 else r.at_level(2).id
+    expected = Counter()
+    harm = Counter()
+    outcomes = Counter()
+    durations = Counter()
+    per_cat = Counter()
+    for rep in db.session.scalars(sa.select(Report)):
+        if not rep.consent_statistics:
+            continue
+        month = rep.occurred_on.replace(day=1)
+        key = (month, district[rep.region_id], rep.force_id or 0)
+        expected[key] += 1
+        harm[key] += rep.killed
+        case = db.session.get(Case, rep.case_id)
+        if case.state in ("resolved", "closed") and case.outcome:
+            outcomes[(key, case.outcome)] += 1
+            durations[(month, "resolution", duration_bucket((case.resolved_at - case.created_at).days))] += 1
+        if case.triaged_at:
+            durations[(month, "triage", duration_bucket((case.triaged_at - case.created_at).days))] += 1
+        for c in rep.category_codes:
+            per_cat[(month, c)] += 1
+
+    got = defaultdict(int)
+    got_harm = defaultdict(int)
+    got_outcomes = defaultdict(int)
+    got_cat = defaultdict(int)
+    for row in db.session.scalars(sa.select(ReportRollup).where(ReportRollup.grain == "month")):
+        if row.category == "*":
+            key = (row.period_start, row.region_id, row.force_id)
+            got[key] += row.reports
+            got_harm[key] += row.killed
+            for o in ("substantiated", "partly_substantiated", "not_substantiated", "unable_to_determine"):
+                if getattr(row, o):
+                    got_outcomes[(key, o)] += getattr(row, o)
+        else:
+            got_cat[(row.period_start, row.category)] += row.reports
+    got_dur = defaultdict(int)
+    for row in db.session.scalars(sa.select(DurationRollup)):
+        got_dur[(row.period_start, row.kind, row.bucket)] += row.n
+    assert dict(got) == dict(expected)
+    assert {k: v for k, v in got_harm.items() if v} == {k: v for k, v in harm.items() if v}
+    assert dict(got_outcomes) == dict(outcomes)
+    assert dict(got_cat) == dict(per_cat)
+    assert dict(got_dur) == dict(durations)
+
+
+def test_a_report_without_consent_is_not_counted(app, db):
+    add_report(consent=False)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportRollup)) == 0
+
+
+def test_weeks_only_count_reports_with_an_exact_day(app, db):
+    add_report(occurred_on=date(2026, 3, 1), precision="month")
+    add_report(occurred_on=date(2026, 3, 11), precision="day")
+    db.session.commit()
+    rows = db.session.scalars(sa.select(ReportRollup).where(ReportRollup.category == "*")).all()
+    assert sum(r.reports for r in rows if r.grain == "month") == 2
+    weekly = [r for r in rows if r.grain == "week"]
+    assert sum(r.reports for r in weekly) == 1 and weekly[0].period_start == date(2026, 3, 9)
+
+
+def test_a_case_that_moves_updates_outcomes_and_durations(app, db):
+    from tracker.cases.models import Case
+
+    report = add_report(occurred_on=date(2026, 4, 2), opened=datetime(2026, 4, 2, 9))
+    db.session.commit()
+    case = db.session.get(Case, report.case_id)
+    case.state, case.triaged_at = "triaged", datetime(2026, 4, 5, 9)
+    db.session.commit()
+    case.state, case.outcome, case.resolved_at = "resolved", "substantiated", datetime(2026, 4, 22, 9)
+    db.session.commit()
+    row = db.session.scalar(
+        sa.select(ReportRollup).where(ReportRollup.grain == "month", ReportRollup.category == "*")
+    )
+    assert (row.resolved, row.substantiated) == (1, 1)
+    hist = {(d.kind, d.bucket): d.n for d in db.session.scalars(sa.select(DurationRollup))}
+    assert hist == {("triage", 3): 1, ("resolution", 20): 1}
+
+
+def test_editing_a_report_moves_it_between_districts(app, db):
+    from tracker.reference.models import Region
+
+    report = add_report(region="XV0101")
+    db.session.commit()
+    report.region_id = db.session.scalar(sa.select(Region.id).where(Region.pcode == "XV0302"))
+    db.session.commit()
+    rows = db.session.scalars(sa.select(ReportRollup).where(ReportRollup.category == "*", ReportRollup.grain == "month")).all()
+    assert [(r.region_id, r.reports) for r in rows] == [(report.region_id, 1)]
+
+
+def test_pulse_answers_are_summed_exactly(app, db):
+    add_pulse(respect=5, voice=4, fairness=None, safe_to_report=None, safety=2)
+    add_pulse(respect=None, voice=None, fairness=None, safe_to_report=None, safety=None)
+    db.session.commit()
+    (row,) = db.session.scalars(sa.select(PulseRollup)).all()
+    assert (row.n_trust, row.sum_trust, row.sumsq_trust) == (1, 54, 54 * 54)
+    assert (row.n_safety, row.sum_safety) == (1, 24)
+
+
+def test_reports_filed_through_intake_and_moved_through_the_workflow(app, db, make_report, make_user):
+    """The real intake and workflow code paths keep rollups current too."""
+    from tracker.cases.workflow import perform
+
+    report, _receipt = make_report()
+    row = db.session.scalar(sa.select(ReportRollup).where(ReportRollup.grain == "month", ReportRollup.category == "*"))
+    assert row is not None and row.reports == 1
+    officer = make_user("officer")
+    case = report.case
+    perform(case, "investigate", officer)
+    db.session.commit()
+    perform(case, "resolve", officer, outcome="substantiated")
+    db.session.commit()
+    db.session.expire_all()
+    row = db.session.scalar(sa.select(ReportRollup).where(ReportRollup.grain == "month", ReportRollup.category == "*"))
+    assert (row.resolved, row.substantiated) == (1, 1)
+    live = _snapshot(db)
+    from tracker.metrics.rollups import rebuild
+
+    rebuild()
+    db.session.commit()
+    assert _snapshot(db) == live

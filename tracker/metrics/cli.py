@@ -1,0 +1,23 @@
+"""``flask --app tracker rollup``: rebuild every rollup from the raw rows."""
+import time
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.command("rollup")
+@with_appcontext
+def rollup_command() -> None:
+    """Recompute the trend rollups from every report and survey answer
+    (idempotent; safe to run from cron)."""
+    from tracker.extensions import db
+    from tracker.metrics.rollups import rebuild
+
+    started = time.perf_counter()
+    stats = rebuild(progress=lambda n: click.echo(f"  {n:,} reports…"))
+    db.session.commit()
+    click.echo(
+        f"Rollups rebuilt from {stats['reports']:,} reports in {time.perf_counter() - started:.1f} s: "
+        f"{stats['report_rows']:,} count rows, {stats['duration_rows']:,} duration rows, "
+        f"{stats['pulse_rows']:,} survey rows."
+    )
