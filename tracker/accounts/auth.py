@@ -65,14 +65,18 @@ def configure_login(app: Flask) -> None:
             return None
         return user
 
+    @app.url_value_preprocessor
+    def fresh_request_caches(endpoint, values):
+        # Runs before every before_request function. Per-request caches must
+        # not outlive the request: in production each request has its own app
+        # context (and ``g``), but under the test client an outer app context
+        # may be reused, and a cached user or CSRF state from an earlier
+        # request would leak into the next one.
+        for key in ("_login_user", "csrf_token", "csrf_valid"):
+            g.pop(key, None)
+
     @app.before_request
     def enforce_idle_timeout():
-        # Per-request caches must not outlive the request. In production every
-        # request has its own app context (and ``g``); under the test client
-        # an outer app context may be reused, and a cached user or CSRF token
-        # from an earlier request would leak into the next one.
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
         if request.endpoint == "static":
             return None
         now = int(now_ts())
