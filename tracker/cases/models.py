@@ -42,7 +42,12 @@ class Case(db.Model):
     __table_args__ = (
         # Queue order: severity then age, keyset-paginated.
         sa.Index("ix_case_queue", "body_id", "severity_rank", "created_at", "id"),
-        sa.Index("ix_case_state", "body_id", "state"),
+        # The counts at the top of the queue (critical, overdue, news,
+        # proposed) each read one narrow index range, not the open cases.
+        sa.Index("ix_case_state", "body_id", "state", "severity_rank"),
+        sa.Index("ix_case_due", "body_id", "state", "triage_due_at"),
+        sa.Index("ix_case_news", "body_id", "has_news"),
+        sa.Index("ix_case_proposed", "body_id", "escalation_proposed_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(sa.String(20), unique=True)
