@@ -1,0 +1,157 @@
+"""Who reaches /trends, and what each commander sees: their force only,
+their units only when the account names some, never a small count."""
+import re
+
+import pytest
+
+from tests.metrics.rows import add_report
+
+NAVY_ONLY = ["Coast Guard Squadron 2", "Southern Coast and Waters", "Gulf of Sal"]
+
+
+def figures(html: str) -> str:
+    """The report figures: after the filter form (whose lists name every
+    province) and before the community survey (public, about every force)."""
+    return html[html.index('<nav class="toc"'):html.index('<section id="trust">')]
+
+
+def test_anonymous_is_sent_to_sign_in(client):
+    for url in ("/trends", "/trends?format=csv", "/trends/responses", "/trends/responses/new"):
+        resp = client.get(url)
+        assert resp.status_code == 302 and "/login" in resp.headers["Location"], url
+
+
+def test_anonymous_reaches_transparency(client):
+    assert client.get("/transparency").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["admin", "officer", "partner"])
+def test_other_roles_are_refused(client, login_as, role):
+    login_as(role)
+    assert client.get("/trends").status_code == 403
+    assert client.get("/trends?format=csv").status_code == 403
+    assert client.get("/trends/responses/new").status_code == 403
+
+
+def test_commander_sees_their_force_and_never_another(client, login_as, trend_data):
+    login_as("commander")  # ARMY
+    html = figures(client.get("/trends").get_data(as_text=True))
+    csv = client.get("/trends?format=csv").get_data(as_text=True)
+    for text in NAVY_ONLY:
+        assert text not in html and text not in csv
+    # 314 ARMY reports in the year (300 + 14), none of NAVY's 60.
+    assert re.search(r"Total</th><td class=\"num\">314<", html)
+    assert "Reports per period,Total,314" in csv
+    assert "4th Infantry Brigade" in html
+
+
+def test_navy_commander_sees_only_navy(client, login_as, trend_data):
+    login_as("commander", force="NAVY")
+    html = figures(client.get("/trends").get_data(as_text=True))
+    assert "Coast Guard Squadron 2" in html
+    assert "4th Infantry Brigade" not in html and "Northern Highlands" not in html
+    csv = client.get("/trends?format=csv").get_data(as_text=True)
+    assert "Reports per period,Total,60" in csv
+
+
+def test_unit_scoped_commander_sees_only_their_units(app, client, login_as, make_user, trend_data):
+    import sqlalchemy as sa
+
+    from tracker.extensions import db
+    from tracker.reference.models import Unit
+
+    sf1 = db.session.scalar(sa.select(Unit).filter_by(code="SF1"))
+    user = make_user("commander", force="ARMY", units=[sf1])
+    login_as(user)
+    html = client.get("/trends").get_data(as_text=True)
+    assert "4th Infantry Brigade" not in html  # not even in the unit list
+    html = figures(html)
+    csv = client.get("/trends?format=csv").get_data(as_text=True)
+    assert "Special Forces Group 1" in html
+    for other in ("4th Infantry Brigade", "12th Battalion", "Unit not known"):
+        assert other not in html and other not in csv
+    assert "Reports per period,Total,14" in csv
+    # Asking for another unit by id is refused with a message, not shown.
+    bde4 = db.session.scalar(sa.select(Unit).filter_by(code="BDE4"))
+    html = client.get(f"/trends?unit={bde4.id}").get_data(as_text=True)
+    assert "Choose a unit from the list." in html
+    assert "Reports per period" in html
+
+
+def test_small_counts_are_hidden_in_html_and_csv(app, db, client, login_as):
+    from datetime import timedelta
+
+    from tracker.core.db import utcnow
+
+    today = utcnow().date()
+    for _ in range(30):
+        add_report(occurred_on=today - timedelta(days=40), region="XV0101")
+    for _ in range(3):
+        add_report(occurred_on=today - timedelta(days=40), region="XV0302")
+    db.session.commit()
+    login_as("commander")
+    html = client.get("/trends").get_data(as_text=True)
+    csv = client.get("/trends?format=csv").get_data(as_text=True)
+    assert "Reports by region,Eastern Border,fewer than 10" in csv
+    # The 30 is hidden too: with the total of 33 it would give the 3 away.
+    assert "Reports by region,Northern Highlands,fewer than 10" in csv
+    assert "Reports by region,Total,33" in csv
+    for text in (html, csv):
+        assert not re.search(r"(?<![\d.])3(?![\d.])\s*</td>", text)
+        assert ",3\n" not in text.replace("\r", "") and ",30\n" not in text.replace("\r", "")
+
+
+def test_bad_filters_get_a_message_and_keep_what_was_typed(client, login_as):
+    login_as("commander")
+    resp = client.get("/trends?from=March&to=2026-13&grain=daily&province=NOPE&category=nope")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "Write the month as YYYY-MM" in html
+    assert 'value="March"' in html
+    assert "Choose weeks or months." in html
+    assert "Choose a province from the list." in html
+    assert "Choose a category from the list." in html
+
+
+def test_filters_narrow_the_figures(client, login_as, trend_data):
+    login_as("commander")
+    csv = client.get("/trends?format=csv&category=torture").get_data(as_text=True)
+    assert "Reports per period,Total,14" in csv
+    csv = client.get("/trends?format=csv&province=XV03&grain=week").get_data(as_text=True)
+    assert "Cerro Azul" in csv  # districts of the chosen province
+    assert "Alto Pinar" not in csv
+
+
+def test_alert_with_explanation(client, login_as, trend_data):
+    login_as("commander")
+    html = client.get("/trends?grain=week").get_data(as_text=True)
+    assert "14 reports this week in Cerro Azul" not in html  # province level by default
+    assert "14 reports this week in Special Forces Group 1" in html
+    assert "unlikely to be chance" in html
+    html = client.get("/trends?grain=week&province=XV03").get_data(as_text=True)
+    assert "reports this week in Cerro Azul" in html
+
+
+def test_supervisor_may_see_every_force_or_one(client, login_as, trend_data):
+    login_as("supervisor")
+    csv = client.get("/trends?format=csv").get_data(as_text=True)
+    assert "Reports per period,Total,374" in csv
+    csv = client.get("/trends?format=csv&force=NAVY").get_data(as_text=True)
+    assert "Reports per period,Total,60" in csv
+
+
+def test_charts_are_svg_with_titles_and_mirrored_for_arabic(client, login_as, trend_data):
+    login_as("commander")
+    html = client.get("/trends?lang=en").get_data(as_text=True)
+    assert html.count('<svg class="chart"') >= 3
+    assert re.search(r'<svg[^>]*role="img"[^>]*aria-labelledby="[^"]+"', html)
+    assert "<title id=" in html
+    assert "style=" not in html and "<script>" not in html
+    # The test app context outlives requests, and Flask-Babel caches the
+    # locale in it: forget the English one.
+    from flask_babel import refresh
+
+    refresh()
+    ar = client.get("/trends?lang=ar").get_data(as_text=True)
+    assert 'dir="rtl"' in ar
+    assert 'text-anchor="end"' in ar  # labels start from the right
