@@ -55,7 +55,6 @@ def test_other_body_officer_and_commander_are_refused(app, client, login_as, cas
     token = csrf_token(client, "/account")
     assert client.post(f"/cases/{case.ref}/transition", data={"csrf_token": token, "action": "triage"}).status_code == 404
     client.get("/logout")
-    from flask.testing import FlaskClient
 
     for role in ("commander", "admin"):
         c = app.test_client()

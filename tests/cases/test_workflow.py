@@ -4,7 +4,7 @@ forbidden ones raise TransitionError and change nothing."""
 import pytest
 import sqlalchemy as sa
 
-from tracker.cases.models import OUTCOMES, STATES, Case, CaseNote
+from tracker.cases.models import OUTCOMES, STATES, CaseNote
 from tracker.cases.workflow import ACTIONS, PREVIOUS, STAY, TRANSITIONS, TransitionError, perform
 
 from .conftest import audit_count

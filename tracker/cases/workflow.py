@@ -65,12 +65,13 @@ def audit_labels() -> dict:
 
 OPEN_STATES = ("new", "triaged", "investigating", "escalated", "awaiting_info")
 
-_T: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
+#: (state, action) → (next state, roles allowed). The whole workflow.
+TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
 
 
 def _allow(states, action: str, next_state: str, roles: frozenset[str]) -> None:
     for state in states:
-        _T[(state, action)] = (next_state, roles)
+        TRANSITIONS[(state, action)] = (next_state, roles)
 
 
 _allow(["new"], "triage", "triaged", OFFICERS)
@@ -86,9 +87,6 @@ _allow(["resolved", "referred", "rejected"], "close", "closed", SUPERVISORS)
 _allow(["closed", "rejected", "resolved", "referred"], "reopen", "investigating", SUPERVISORS)
 _allow(["new", "triaged", "investigating", "escalated", "awaiting_info", "rejected"], "merge", "merged", OFFICERS)
 
-#: (state, action) → (next state, roles allowed). The whole workflow.
-TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = dict(_T)
-del _T
 
 REASON_REQUIRED = frozenset({"reject", "escalate", "refer", "reopen", "propose_escalation"})
 OUTCOME_REQUIRED = frozenset({"resolve"})
