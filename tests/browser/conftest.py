@@ -1,0 +1,13 @@
+"""Every test in tests/browser/ drives Chromium: mark them ``browser``
+(``pytest -m "not browser"`` runs the rest)."""
+import pathlib
+
+import pytest
+
+HERE = pathlib.Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HERE in pathlib.Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
