@@ -51,6 +51,11 @@ def test_officer_triages_resolves_and_reporter_reads_in_spanish(live_server, new
     assert "Se llevaron a mi hijo" in page.content()
 
     def move(label, **fields):
+        quick = page.locator(f".quick-moves button:has-text('{label}')")
+        if quick.count():
+            quick.click()
+            page.wait_for_load_state()
+            return
         details = page.locator(f"details.move:has(summary:has-text('{label}'))")
         if details.get_attribute("open") is None:
             details.locator("summary").click()
