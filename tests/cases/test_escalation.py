@@ -107,3 +107,11 @@ def test_officer_proposal_mails_supervisors_without_moving(app, db, smtp_server,
     [msg] = smtp_server.wait_for(1)
     assert case.ref in msg["Subject"] and "Pattern of abuse" not in msg.as_string()
     assert case.state == "investigating"
+
+
+def test_sweep_does_not_mail_about_old_escalations(app, db, smtp_server, make_user, make_case):
+    make_user("supervisor", email="chief@example.org")
+    old = utcnow() - timedelta(days=30)
+    make_case(state="escalated", created_at=old, escalated_at=old)
+    out = app.test_cli_runner().invoke(args=["sweep"]).output
+    assert "notified: 0" in out and smtp_server.messages == []

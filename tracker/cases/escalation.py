@@ -27,6 +27,7 @@ from tracker.core.mail import MailError, send_mail
 from tracker.extensions import db
 
 _PENDING = "tracker_case_notifications"
+RETRY_WINDOW = timedelta(hours=48)
 
 
 def _deadline_hours() -> dict:
@@ -243,9 +244,15 @@ def sweep(now: datetime | None = None) -> dict:
         escalated += 1
 
     notified = 0
+    # Retries reach back RETRY_WINDOW only: imported or generated data with
+    # old escalations must not flood the supervisors' mailboxes.
     pending = db.session.scalars(
         sa.select(Case.id)
-        .where(Case.state == "escalated", Case.escalation_notified_at.is_(None))
+        .where(
+            Case.state == "escalated",
+            Case.escalation_notified_at.is_(None),
+            Case.escalated_at >= now - RETRY_WINDOW,
+        )
         .order_by(Case.id)
     ).all()
     for case_id in pending:
