@@ -4,6 +4,7 @@ Reporter safety: no third-party origin is allowed by the CSP, pages are not
 cached, and no log line carries an IP address.
 """
 import logging
+import re
 
 from flask import Flask, Response, request
 
@@ -50,12 +51,20 @@ def set_security_headers(response: Response) -> Response:
     return response
 
 
+# Werkzeug 3 writes the client address into the message itself
+# ("127.0.0.1 - - [date] ..."); older versions passed it as the first argument.
+_ADDRESS_PREFIX = re.compile(r"^\S+ - - \[")
+
+
 class StripAddressFilter(logging.Filter):
     """Remove the client address from Werkzeug's request log lines."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str) and record.msg.startswith("%s - - [%s]") and record.args:
-            record.args = ("-",) + tuple(record.args)[1:]
+        if isinstance(record.msg, str):
+            if record.msg.startswith("%s - - [%s]") and record.args:
+                record.args = ("-",) + tuple(record.args)[1:]
+            elif _ADDRESS_PREFIX.match(record.msg):
+                record.msg = _ADDRESS_PREFIX.sub("- - - [", record.msg, count=1)
         return True
 
 
