@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 from bisect import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from itertools import accumulate
 
@@ -48,6 +50,7 @@ from tracker.extensions import db
 
 BATCH_SIZE = 5000
 DAYS = 365
+NARRATIVE_SHARE = 0.25  # many reporters only tick boxes
 
 # ---------------------------------------------------------------------------
 # The shape of the synthetic world. Codes refer to tracker/demo/data/*.csv;
@@ -188,6 +191,39 @@ class _Chooser:
         return self.items[bisect(self.cum, rng.random() * self.total)]
 
 
+# Case states reached by cases that have been triaged, by kind of case.
+STATES_CRITICAL = _Chooser(*zip(*{"escalated": 40, "investigating": 25, "resolved": 20, "closed": 10,
+                                  "referred": 5}.items()))
+STATES_RECENT = _Chooser(*zip(*{"triaged": 45, "investigating": 30, "awaiting_info": 8, "escalated": 5,
+                                "rejected": 7, "referred": 5}.items()))
+STATES_OLDER = _Chooser(*zip(*{"triaged": 35, "investigating": 20, "escalated": 8, "awaiting_info": 4,
+                               "referred": 3, "resolved": 19, "closed": 7, "rejected": 4}.items()))
+VERIFICATION_OPEN = _Chooser(("plausible", "credible", "unverified", "contested"), (40, 30, 20, 10))
+PREFER_NOT_TO_SAY = 0.06
+ANSWER_SPREAD = 0.9
+
+
+@lru_cache(maxsize=4096)
+def _answers_for(mean_centi: int) -> _Chooser:
+    """A 1–5 answer drawn as round(Normal(mean, 0.9)) clipped to the scale,
+    or None ("prefer not to say") 6 % of the time, as one weighted choice."""
+    mean = mean_centi / 100
+
+    def cdf(x: float) -> float:
+        return 0.5 * (1 + math.erf((x - mean) / (ANSWER_SPREAD * math.sqrt(2))))
+
+    weights = [PREFER_NOT_TO_SAY]
+    for k in range(1, 6):
+        low = cdf(k - 0.5) if k > 1 else 0.0
+        high = cdf(k + 0.5) if k < 5 else 1.0
+        weights.append((1 - PREFER_NOT_TO_SAY) * (high - low))
+    return _Chooser((None, 1, 2, 3, 4, 5), weights)
+
+
+def _answers(mean: float) -> _Chooser:
+    return _answers_for(round(mean * 100))
+
+
 @dataclass
 class _District:
     id: int
@@ -276,6 +312,14 @@ def _route(world: _World, force_id: int | None, district: _District) -> int | No
         return world.routes[key]
 
 
+def _precompute_routes(world: _World) -> None:
+    """Route every (force or none, district) pair now, so that generating rows
+    needs no database (the producer process must not touch it)."""
+    for district in world.districts:
+        for force_id in [None, *world.forces.values()]:
+            _route(world, force_id, district)
+
+
 def _severity_function():
     from tracker.cases.severity import compute_severity
 
@@ -292,17 +336,19 @@ def _severity_function():
 
 
 class _Writer:
-    """Executemany INSERTs of row dicts into one table.
+    """Turns row dicts of one table into executemany parameters (``prepare``,
+    pure Python: it may run in the producer process) and writes them
+    (``_execute``, in the process that owns the database session).
 
     On SQLite the rows go straight to the DB-API cursor with values already
     in SQLAlchemy's storage format (ISO dates, JSON text, 0/1): SQLAlchemy's
     per-row parameter processing costs more than SQLite's own insert. Other
-    databases (PostgreSQL) use a Core ``INSERT`` executemany.
+    databases (PostgreSQL) get a Core ``INSERT`` executemany of the dicts.
     """
 
-    def __init__(self, table: sa.Table, sample: dict):
-        self.table = table
-        self.raw = db.session.get_bind().dialect.name == "sqlite"
+    def __init__(self, key: str, table: sa.Table, sample: dict, *, raw: bool, quote: Callable[[str], str]):
+        self.key = key
+        self.raw = raw
         self.columns = [c for c in table.c if c.name in sample]
         missing = [c for c in table.c if c.name not in sample]
         for column in missing:
@@ -312,7 +358,6 @@ class _Writer:
         constants = [c for c in missing if c.default is not None]
         if self.raw:
             names = [c.name for c in self.columns] + [c.name for c in constants]
-            quote = db.session.get_bind().dialect.identifier_preparer.quote
             self.sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
                         f"VALUES ({', '.join('?' for _ in names)})")
             self.keys = [c.name for c in self.columns]
@@ -320,12 +365,10 @@ class _Writer:
             self.convert = [(i, f) for i, f in self.convert if f is not None]
             self.extra = tuple(_sqlite_value(c.type, c.default.arg) for c in constants)
 
-    def write(self, rows: list[dict]) -> None:
-        if not rows:
-            return
+    def prepare(self, rows: list[dict]) -> tuple[str, str | None, list]:
+        """(table key, SQL or None for a Core insert, parameters)."""
         if not self.raw:
-            db.session.execute(self.table.insert(), rows)
-            return
+            return self.key, None, rows
         keys, convert, extra = self.keys, self.convert, self.extra
         params = []
         for row in rows:
@@ -334,11 +377,21 @@ class _Writer:
                 if values[i] is not None:
                     values[i] = f(values[i])
             params.append(tuple(values) + extra)
-        cursor = db.session.connection().connection.driver_connection.cursor()
-        try:
-            cursor.executemany(self.sql, params)
-        finally:
-            cursor.close()
+        return self.key, self.sql, params
+
+
+def _execute(tables: dict[str, sa.Table], item: tuple[str, str | None, list]) -> None:
+    key, sql, params = item
+    if not params:
+        return
+    if sql is None:
+        db.session.execute(tables[key].insert(), params)
+        return
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()
 
 
 def _sqlite_converter(type_):
@@ -523,14 +576,11 @@ class _Generator:
             return out
         out["triaged_at"] = triaged_at
         if severity == "critical":
-            states = {"escalated": 40, "investigating": 25, "resolved": 20, "closed": 10, "referred": 5}
+            state = STATES_CRITICAL.pick(rng)
         elif age_days < 30:
-            states = {"triaged": 45, "investigating": 30, "awaiting_info": 8, "escalated": 5, "rejected": 7,
-                      "referred": 5}
+            state = STATES_RECENT.pick(rng)
         else:
-            states = {"triaged": 35, "investigating": 20, "escalated": 8, "awaiting_info": 4, "referred": 3,
-                      "resolved": 19, "closed": 7, "rejected": 4}
-        state = rng.choices(list(states), list(states.values()))[0]
+            state = STATES_OLDER.pick(rng)
         if state in ("resolved", "closed"):
             resolved_at = triaged_at + timedelta(days=rng.uniform(5, 120))
             if resolved_at >= self.now:
@@ -563,20 +613,14 @@ class _Generator:
             return rng.choice(("discounted", "unverified"))
         if state == "triaged":
             return rng.choice(("unverified", "unverified", "plausible"))
-        return rng.choices(("plausible", "credible", "unverified", "contested"), (40, 30, 20, 10))[0]
+        return VERIFICATION_OPEN.pick(rng)
 
     def _pulse(self, province: str, month: date, penalty: float) -> dict:
         rng = self.rng
         months_ago = (self.today.year - month.year) * 12 + self.today.month - month.month
         drift = TRUST_DRIFT.get(province, 0.0) * (1 - months_ago / 12)
         mean = TRUST_BASE.get(province, 3.3) + drift - penalty
-        answers = {}
-        for item in PULSE_ITEMS:
-            if rng.random() < 0.06:
-                answers[item] = None  # prefer not to say
-            else:
-                answers[item] = min(5, max(1, round(rng.gauss(mean + PULSE_ITEM_OFFSET[item], 0.9))))
-        return answers
+        return {item: _answers(mean + PULSE_ITEM_OFFSET[item]).pick(rng) for item in PULSE_ITEMS}
 
     # -- rows --------------------------------------------------------------
 
@@ -596,7 +640,10 @@ class _Generator:
         occurred = self.today - timedelta(days=days_ago)
         precision = "day" if rng.random() < 0.8 else "month"
         if precision == "month":
-            occurred = occurred.replace(day=1)
+            if occurred.replace(day=1) < self.today - timedelta(days=DAYS):
+                precision = "day"  # its month starts before the 12-month window
+            else:
+                occurred = occurred.replace(day=1)
         delay = min(rng.expovariate(1 / 3.0), days_ago - 1 + rng.random())
         created_at = datetime.combine(self.today - timedelta(days=days_ago), time(0, 0)) + timedelta(
             days=delay, seconds=rng.randrange(6 * 3600, 22 * 3600))
@@ -645,7 +692,7 @@ class _Generator:
             "escalation_notified_at": progress["escalated_at"],
         })
         narrative = None
-        if rng.random() < 0.35:
+        if rng.random() < NARRATIVE_SHARE:
             narrative, hashes = rng.choice(self.pools.narratives[language])
             out["case_search_token"].extend(
                 {"report_id": report_id, "token_hash": h, "case_id": case_id} for h in hashes
@@ -727,6 +774,85 @@ def _fix_sequences(tables) -> None:
         ))
 
 
+def _batches(gen: _Generator, tables: dict[str, sa.Table], n_reports: int, standalone_pulses: int,
+             batch_size: int, first_ids: tuple[int, int], raw: bool, quote: Callable[[str], str],
+             result: GenerateResult):
+    """Yield (reports in this batch, [prepared inserts in FK order]). Touches
+    no database, so it can run in a separate producer process."""
+    writers: dict[str, _Writer] = {}
+    next_case, next_report = first_ids
+
+    def prepared(key: str, rows: list[dict]):
+        if key not in writers:
+            writers[key] = _Writer(key, tables[key], rows[0], raw=raw, quote=quote)
+        return writers[key].prepare(rows)
+
+    done = 0
+    while done < n_reports:
+        size = min(batch_size, n_reports - done)
+        out: dict[str, list] = {key: [] for key in tables}
+        for i in range(done, done + size):
+            gen.report_rows(i, next_case + i, next_report + i, out, result)
+        result.reports += size
+        result.messages += len(out["message"])
+        result.pulses += len(out["pulse_response"])
+        done += size
+        # Parents first: ``tables`` is in foreign-key order.
+        yield size, [prepared(key, rows) for key, rows in out.items() if rows]
+    done = 0
+    while done < standalone_pulses:
+        size = min(batch_size * 4, standalone_pulses - done)
+        rows = [gen.standalone_pulse() for _ in range(size)]
+        result.pulses += size
+        done += size
+        yield 0, [prepared("pulse_response", rows)]
+
+
+def _produce(queue, make_batches) -> None:  # pragma: no cover - runs in the forked producer
+    try:
+        result = GenerateResult()
+        for batch in make_batches(result):
+            queue.put(("batch", batch))
+        queue.put(("done", result))
+    except BaseException:  # noqa: BLE001 - report anything to the parent
+        import traceback
+
+        queue.put(("error", traceback.format_exc()))
+
+
+def _from_producer(make_batches):
+    """Run ``make_batches`` in a forked process and yield its batches, so that
+    generating rows (one core) overlaps with writing them (the other)."""
+    import multiprocessing
+    import queue as queue_module
+
+    ctx = multiprocessing.get_context("fork")
+    channel = ctx.Queue(maxsize=3)
+    producer = ctx.Process(target=_produce, args=(channel, make_batches), daemon=True)
+    producer.start()
+    try:
+        while True:
+            try:
+                kind, payload = channel.get(timeout=5)
+            except queue_module.Empty:
+                if not producer.is_alive():
+                    raise RuntimeError("the synthetic-data producer stopped unexpectedly") from None
+                continue
+            if kind == "batch":
+                yield payload
+            elif kind == "done":
+                return payload
+            else:
+                raise RuntimeError("the synthetic-data producer failed:\n" + payload)
+    finally:
+        producer.join(timeout=10)
+        if producer.is_alive():  # pragma: no cover
+            producer.terminate()
+
+
+PARALLEL_FROM = 50_000
+
+
 def generate(
     n_reports: int,
     seed: int = 1,
@@ -735,6 +861,7 @@ def generate(
     standalone_pulses: int | None = None,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
+    parallel: bool | None = None,
 ) -> GenerateResult:
     """Add ``n_reports`` synthetic reports (one case each) and
     ``standalone_pulses`` pulse responses (default: as many as reports).
@@ -742,47 +869,52 @@ def generate(
     Deterministic for a given ``seed`` and ``today``; ``progress(k)`` is called
     after each batch with the number of reports just written. The caller
     commits (each batch is flushed, not committed).
+
+    ``parallel`` (default: from PARALLEL_FROM reports up, where ``fork`` is
+    available) builds the rows in a forked producer process while this one
+    writes them. The rows are the same either way: one producer draws from
+    one random stream in the same order.
     """
+    import multiprocessing
+
     today = today or utcnow().date()
     if standalone_pulses is None:
         standalone_pulses = n_reports
     rng = random.Random(seed)
     world = _load_world()
     gen = _Generator(rng, world, today, _severity_function(), _Pools(rng), seed)
+    _precompute_routes(world)
     tables = _tables()
-    if db.session.get_bind().dialect.name == "sqlite":
+    dialect = db.session.get_bind().dialect
+    if dialect.name == "sqlite":
         # A larger page cache keeps the indexes in memory while a million rows go in.
         db.session.execute(sa.text("PRAGMA cache_size = -262144"))
-    next_case, next_report = _next_id(tables["case"]), _next_id(tables["report"])
-    result = GenerateResult()
-    writers: dict[str, _Writer] = {}
+    first_ids = (_next_id(tables["case"]), _next_id(tables["report"]))
+    raw, quote = dialect.name == "sqlite", dialect.identifier_preparer.quote
 
-    done = 0
-    while done < n_reports:
-        size = min(batch_size, n_reports - done)
-        out: dict[str, list] = {key: [] for key in tables}
-        for i in range(done, done + size):
-            gen.report_rows(i, next_case + i, next_report + i, out, result)
-        for key, table in tables.items():  # parents first: the dict is in FK order
-            if out[key]:
-                if key not in writers:
-                    writers[key] = _Writer(table, out[key][0])
-                writers[key].write(out[key])
-        result.reports += size
-        result.messages += len(out["message"])
-        result.pulses += len(out["pulse_response"])
-        done += size
-        if progress:
+    def make_batches(result: GenerateResult):
+        return _batches(gen, tables, n_reports, standalone_pulses, batch_size, first_ids, raw, quote, result)
+
+    if parallel is None:
+        parallel = n_reports >= PARALLEL_FROM
+    parallel = parallel and "fork" in multiprocessing.get_all_start_methods()
+    if parallel:
+        db.session.flush()
+        batches = _from_producer(make_batches)
+        result = None
+    else:
+        result = GenerateResult()
+        batches = make_batches(result)
+    while True:
+        try:
+            size, items = next(batches)
+        except StopIteration as stop:
+            result = result if result is not None else stop.value
+            break
+        for item in items:
+            _execute(tables, item)
+        if progress and size:
             progress(size)
-    done = 0
-    while done < standalone_pulses:
-        size = min(batch_size * 4, standalone_pulses - done)
-        rows = [gen.standalone_pulse() for _ in range(size)]
-        if "standalone" not in writers:
-            writers["standalone"] = _Writer(tables["pulse_response"], rows[0])
-        writers["standalone"].write(rows)
-        result.pulses += size
-        done += size
     _fix_sequences(tables.values())
     db.session.flush()
     return result

@@ -1,0 +1,100 @@
+"""``flask --app tracker demo``: reference data, logins, synthetic reports,
+real demo receipts that work, --if-empty, determinism; bench/generate.py."""
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tracker.audit.models import AuditEvent
+from tracker.audit.service import verify
+from tracker.extensions import limiter
+from tracker.intake.models import Report, ReportCategory
+
+RECEIPT = re.compile(r"\b\d{4} \d{4} \d{4} \d{4}\b")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _reports(db) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Report))
+
+
+def test_demo_loads_everything_and_prints_logins_and_receipts(app, db, runner):
+    result = runner.invoke(args=["demo", "--reports", "120", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Synthetic reports" in out  # the progress bar's label
+    assert "Added 120 synthetic reports" in out
+    for role in ("partner", "officer", "supervisor", "commander", "admin"):
+        assert f"{role}@" in out
+    assert out.count("TOTP secret:") == 2 and out.count("otpauth://totp/") == 2  # supervisor, admin
+    assert _reports(db) == 123  # 120 synthetic + 3 real
+    actions = Counter(db.session.scalars(sa.select(AuditEvent.action)))
+    assert actions["demo.loaded"] == 1
+    assert actions["report.submitted"] == 3  # only the real reports are audited
+    assert verify().ok
+
+    receipts = RECEIPT.findall(out.split("Demo receipts")[1])
+    assert len(receipts) == 3
+    limiter.enabled = False
+    client = app.test_client()
+    for receipt in receipts:
+        r = client.post("/api/v1/followup", json={"receipt": receipt})
+        assert r.status_code == 200 and r.get_json()["status"] in ("new", "escalated")
+
+
+def test_demo_logins_work(app, db, runner):
+    result = runner.invoke(args=["demo", "--reports", "0"])
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.output.splitlines() if "officer@" in line)
+    email, password = line.split()[1], line.split("password:")[1].strip()
+    from tracker.accounts.services import authenticate
+
+    assert authenticate(email, password).status == "ok"
+
+
+def test_if_empty_does_nothing_when_reports_exist(app, db, runner):
+    assert runner.invoke(args=["demo", "--reports", "10", "--if-empty"]).exit_code == 0
+    assert _reports(db) == 13
+    result = runner.invoke(args=["demo", "--reports", "10", "--if-empty"])
+    assert result.exit_code == 0
+    assert "already holds reports" in result.output
+    assert _reports(db) == 13
+
+
+def test_same_seed_gives_the_same_mix(app, db, runner):
+    assert runner.invoke(args=["demo", "--reports", "80", "--seed", "9"]).exit_code == 0
+    assert runner.invoke(args=["demo", "--reports", "80", "--seed", "9"]).exit_code == 0
+
+    def mix(first, last):
+        return Counter(dict(db.session.execute(
+            sa.select(ReportCategory.category, sa.func.count())
+            .where(ReportCategory.report_id.between(first, last)).group_by(ReportCategory.category)
+        ).all()))
+
+    # Run 1: synthetic ids 1..80, real 81..83; run 2: synthetic 84..163.
+    assert mix(1, 80) == mix(84, 163)
+    assert sum(mix(1, 80).values()) >= 80
+
+
+def test_negative_count_is_refused(app, runner):
+    result = runner.invoke(args=["demo", "--reports", "-5"])
+    assert result.exit_code != 0
+
+
+def test_bench_generate_script(tmp_path):
+    db_path = tmp_path / "bench.db"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "generate.py"), "--reports", "300", "--pulses", "50",
+         "--database-url", f"sqlite:///{db_path}", "--config", "testing"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "reports/s" in proc.stdout and "300 added" in proc.stdout
+    engine = sa.create_engine(f"sqlite:///{db_path}")
+    with engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT COUNT(*) FROM report")) == 300
+        assert conn.scalar(sa.text('SELECT COUNT(*) FROM "case"')) == 300
+    engine.dispose()
