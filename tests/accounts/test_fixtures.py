@@ -20,3 +20,24 @@ def test_make_user_of_another_body(make_user):
 
 def test_csrf_token_helper_reads_the_login_form(client):
     assert len(csrf_token(client, "/login")) > 20
+
+
+@pytest.mark.parametrize(
+    "role,present,absent",
+    [
+        ("officer", ["/cases"], ["/admin/", "/trends", "/cases/audit"]),
+        ("supervisor", ["/cases", "/trends", "/cases/audit", "/admin/users"], ["/admin/\""]),
+        ("commander", ["/trends"], ["/cases", "/admin/"]),
+        ("admin", ["/admin/", "/admin/users"], ["/cases", "/trends"]),
+        ("partner", ["/report"], ["/cases", "/admin/", "/trends"]),
+    ],
+)
+def test_staff_navigation_links_only_to_what_the_role_may_open(client, login_as, role, present, absent):
+    login_as(role)
+    html = client.get("/account").get_data(as_text=True)
+    nav = html[html.index('<nav class="nav"'):html.index("</nav>")]
+    for href in present:
+        assert f'href="{href}' in nav, href
+    for href in absent:
+        assert f'href="{href}' not in nav, href
+    assert 'href="/logout"' in nav and 'href="/account"' in nav

@@ -72,7 +72,7 @@ def configure_login(app: Flask) -> None:
         # context (and ``g``), but under the test client an outer app context
         # may be reused, and a cached user or CSRF state from an earlier
         # request would leak into the next one.
-        for key in ("_login_user", "csrf_token", "csrf_valid"):
+        for key in ("_login_user", "csrf_token", "csrf_valid", "_flask_babel"):
             g.pop(key, None)
 
     @app.before_request
