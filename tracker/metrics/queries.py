@@ -85,9 +85,9 @@ def report_sums(
         .order_by(*cols)
     )
     out = {}
+    n = len(cols)
     for row in db.session.execute(stmt):
-        key = tuple(row[: len(cols)])
-        out[key] = {name: int(row._mapping[name] or 0) for name in fields}
+        out[tuple(row[:n])] = {name: int(row[n + i] or 0) for i, name in enumerate(fields)}
     return out
 
 

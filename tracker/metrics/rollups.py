@@ -191,15 +191,18 @@ class Aggregates:
             int(resolved),
         ] + [int(resolved and r.outcome == o) for o in OUTCOME_FIELDS]
         force, unit = r.force_id or 0, r.unit_id or 0
+        nonzero = [(i, v) for i, v in enumerate(values) if v]  # mostly reports + a flag or two
+        cats = ["*"] + sorted(set(categories))
+        counts = self.counts
         for grain in grains:
             if grain == "week" and r.occurred_precision != "day":
                 continue
             start = period_start(r.occurred_on, grain)
             if only is not None and (grain, start, region) != only:
                 continue
-            for cat in ["*"] + sorted(set(categories)):
-                acc = self.counts[(grain, start, province, region, force, unit, cat, r.severity)]
-                for i, v in enumerate(values):
+            for cat in cats:
+                acc = counts[(grain, start, province, region, force, unit, cat, r.severity)]
+                for i, v in nonzero:
                     acc[i] += v
             if grain == "month":
                 triage = _days(r.created_at, r.triaged_at)

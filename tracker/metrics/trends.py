@@ -25,7 +25,6 @@ from tracker.metrics.anonymise import (
     Table,
     check_grain,
     check_region_level,
-    is_sensitive,
     k_threshold,
     period_label,
     period_start,
@@ -35,7 +34,6 @@ from tracker.metrics.anonymise import (
     suppress_series,
     suppress_table,
 )
-from tracker.metrics.models import COUNT_FIELDS
 from tracker.metrics.queries import Filters, Scope
 from tracker.metrics.rollups import median_from_histogram
 
@@ -194,26 +192,26 @@ def commander_trends(scope: Scope, f: Filters) -> TrendsPage:
 
     # One read of the all-categories rows gives periods, regions, units,
     # severities, harm, outcomes and victim characteristics.
-    rows = queries.report_sums(
-        scope, f, ("period_start", "province_id", "region_id", "unit_id", "severity"), COUNT_FIELDS
-    )
-    by_period: dict[date, int] = defaultdict(int)
-    by_region: dict[int, dict] = defaultdict(lambda: defaultdict(int))
-    by_unit: dict[int, dict] = defaultdict(lambda: defaultdict(int))
-    by_severity: dict[str, int] = defaultdict(int)
+    # Let the database group: each read returns a handful of rows.
+    rcol = "region_id" if region_level == 2 else "province_id"
+    outcome_fields = ("resolved",) + OUTCOME_FIELDS
+    by_period = {p: v["reports"] for (p,), v in queries.report_sums(scope, f, ("period_start",)).items()}
+    by_region = {r: v for (r,), v in queries.report_sums(scope, f, (rcol,), ("reports", *HARM_FIELDS)).items()}
+    by_unit = {u: v for (u,), v in queries.report_sums(scope, f, ("unit_id",), ("reports", *VICTIM_FIELDS)).items()}
+    sev_rows = queries.report_sums(scope, f, ("severity",), ("reports", *outcome_fields))
+    by_severity = {s: v["reports"] for (s,), v in sev_rows.items()}
     totals: dict[str, int] = defaultdict(int)
-    region_period: dict[tuple, int] = defaultdict(int)
-    unit_period: dict[tuple, int] = defaultdict(int)
-    for (start, province, region, unit, severity), v in rows.items():
-        rid = region if region_level == 2 else province
-        by_period[start] += v["reports"]
-        region_period[(start, rid)] += v["reports"]
-        unit_period[(start, unit)] += v["reports"]
+    for v in list(sev_rows.values()) + list(by_region.values()):
         for name, value in v.items():
-            by_region[rid][name] += value
-            by_unit[unit][name] += value
-            totals[name] += value
-        by_severity[severity] += v["reports"]
+            if name != "reports":
+                totals[name] += value
+    region_period: dict[tuple, int] = {}
+    unit_period: dict[tuple, int] = {}
+    if periods:
+        recent = Filters(f.grain, periods[-2] if len(periods) > 1 else periods[-1], periods[-1], f.province_id,
+                         f.category, f.unit_id)
+        region_period = {key: v["reports"] for key, v in queries.report_sums(scope, recent, ("period_start", rcol)).items()}
+        unit_period = {key: v["reports"] for key, v in queries.report_sums(scope, recent, ("period_start", "unit_id")).items()}
 
     period_series = _series(
         periods, [period_label(p, grain) for p in periods], [by_period.get(p, 0) for p in periods], k
