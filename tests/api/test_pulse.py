@@ -50,3 +50,12 @@ def test_pulse_body_must_be_an_object(api, db):
     r = api.raw("/pulse", "[3, 4, 5]")
     assert r.status_code == 400
     assert "request" in r.get_json()["errors"]
+
+
+def test_pulse_is_rate_limited(limited_api, app, db):
+    app.config["RATELIMIT_PULSE"] = "2 per hour"
+    for _ in range(2):
+        assert limited_api.post("/pulse", {"region": "XV01", "respect": 3}).status_code == 201
+    r = limited_api.post("/pulse", {"region": "XV01", "respect": 3})
+    assert r.status_code == 429 and r.is_json
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PulseResponse)) == 2

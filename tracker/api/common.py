@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 # draw on the same counters for the same client.
 REPORT_LIMIT_SCOPE = "report-submission"
 LOOKUP_LIMIT_SCOPE = "receipt-lookup"
+PULSE_LIMIT_SCOPE = "pulse-answers"
 
 
 def report_limit() -> str:
@@ -31,11 +32,9 @@ def lookup_limit() -> str:
     return current_app.config["RATELIMIT_FOLLOWUP"]
 
 
-def failed_lookup(response) -> bool:
-    """Only lookups that found nothing (or could not be read) use up the
-    lookup allowance: a reporter checking their own receipt is never blocked
-    by their own successful visits, but guessing receipts is."""
-    return response.status_code in (400, 404)
+def pulse_limit() -> str:
+    """Standalone pulse answers per client (RATELIMIT_PULSE, else RATELIMIT_REPORT, as for /pulse)."""
+    return current_app.config.get("RATELIMIT_PULSE") or current_app.config["RATELIMIT_REPORT"]
 
 
 class ApiError(Exception):

@@ -12,11 +12,13 @@ from flask_babel import gettext as _
 from tracker.api import bp
 from tracker.api.common import (
     LOOKUP_LIMIT_SCOPE,
+    PULSE_LIMIT_SCOPE,
     REPORT_LIMIT_SCOPE,
     ApiError,
     in_language,
     json_body,
     lookup_limit,
+    pulse_limit,
     report_limit,
     request_language,
     validation_error,
@@ -26,11 +28,12 @@ from tracker.intake import services
 from tracker.intake.receipts import format_receipt, normalise_receipt
 from tracker.intake.schema import validate_message, validate_pulse, validate_report
 
-PULSE_LIMIT_SCOPE = "pulse-answers"
 
 
 def _lookup_failed(response) -> bool:
-    """Count a lookup against the allowance only when the receipt was not found."""
+    """Only lookups that found nothing (or could not be read) use up the
+    allowance: a reporter checking their own receipt is never blocked by
+    their own visits, but guessing receipts is."""
     return bool(g.get("receipt_lookup_failed"))
 
 
@@ -114,7 +117,7 @@ def add_message():
 
 
 @bp.post("/pulse")
-@limiter.shared_limit(report_limit, scope=PULSE_LIMIT_SCOPE)
+@limiter.shared_limit(pulse_limit, scope=PULSE_LIMIT_SCOPE)
 def pulse():
     """A standalone trust-pulse answer set (DESIGN §7)."""
     with in_language():
