@@ -1,7 +1,7 @@
 /* Reporter pages, progressive enhancement only: everything works without it.
  * - "Use my location": fills latitude/longitude rounded to 2 decimals (~1 km).
  * - Unit list narrowed to the chosen force.
- * - Contact fields dimmed until "You may contact me" is ticked.
+ * - Contact fields hidden until "You may contact me" is ticked.
  * - Print button on the receipt page (assisted intake).
  * - Focus the error summary after a failed submission. */
 (function () {
@@ -19,7 +19,8 @@
     btn.type = "button";
     btn.className = "locate-button";
     btn.textContent = box.getAttribute("data-label-locate") || "Use my location";
-    box.insertBefore(btn, box.firstChild);
+    var hint = doc.getElementById("location-hint");
+    box.insertBefore(btn, hint ? hint.nextSibling : box.firstChild);
     btn.addEventListener("click", function () {
       if (status) { status.textContent = box.getAttribute("data-label-wait") || ""; }
       navigator.geolocation.getCurrentPosition(function (pos) {
@@ -57,7 +58,7 @@
   var consent = doc.getElementById("consent_contact");
   var contact = doc.getElementById("contact-fields");
   if (consent && contact) {
-    var sync = function () { contact.classList.toggle("muted-block", !consent.checked); };
+    var sync = function () { contact.hidden = !consent.checked; };
     consent.addEventListener("change", sync);
     sync();
   }
