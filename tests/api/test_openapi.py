@@ -55,9 +55,10 @@ def test_bearer_scheme_for_staff(document):
 
 def test_enums_come_from_the_code_tables(document):
     props = document["components"]["schemas"]["ReportSubmission"]["properties"]
-    assert props["categories"]["items"]["enum"] == list(CATEGORIES)
-    assert props["relationship"]["enum"] == list(RELATIONSHIPS) + [None]
-    assert props["needs"]["items"]["enum"] == list(NEEDS)
+    # "" and null mean "not given", as the validation treats them.
+    assert props["categories"]["items"]["enum"] == list(CATEGORIES) + [""]
+    assert props["relationship"]["enum"] == list(RELATIONSHIPS) + ["", None]
+    assert props["needs"]["items"]["enum"] == list(NEEDS) + [""]
     assert props["harm"]["properties"]["killed"]["minimum"] == 0
     assert props["pulse"]["properties"]["respect"]["maximum"] == 5
 
@@ -94,8 +95,25 @@ def test_schema_rejects_what_the_endpoint_rejects_by_type(document, report_paylo
     for bad in (report_payload(categories=[]), report_payload(categories=["bombing"]),
                 report_payload(harm={"killed": -1}), report_payload(harm={"killed": "3"}),
                 report_payload(latitude=95), report_payload(pulse={"respect": 6}),
-                report_payload(occurred_on="14/03/2026"), report_payload(needs=["food"])):
+                report_payload(occurred_on="14/03/2026"), report_payload(needs=["food"]),
+                report_payload(contact={"phone": 5550101})):
         assert not v.is_valid(bad), bad
+
+
+def test_schema_accepts_what_the_endpoint_accepts(api, db, document, report_payload):
+    """Tolerated inputs are documented, so a schema-driven fuzzer does not
+    expect them to be refused: empty codes mean "not given", contact details
+    are ignored (whatever they hold) without consent to contact."""
+    v = validator(document, "ReportSubmission")
+    tolerated = [
+        report_payload(relationship="", part_of_day="", occurred_on_precision="", language=""),
+        report_payload(categories=["threats", ""], needs=["", "legal"]),
+        report_payload(consent={"contact": False}, contact={"phone": 5550101, "name": ["x"]}),
+        report_payload(narrative=None, force=None, harm=None, victims=None, pulse=None, consent=None),
+    ]
+    for payload in tolerated:
+        assert v.is_valid(payload), payload
+        assert api.post("/reports", payload).status_code == 201, payload
 
 
 def test_registered_staff_paths_appear_and_document_stays_valid(api, document):

@@ -44,6 +44,12 @@ def _nullable(schema: dict) -> dict:
     return schema
 
 
+def _code(values, description: str = "") -> dict:
+    """An optional code: one of ``values``; null or "" mean "not given"."""
+    return {"type": ["string", "null"], "enum": [*values, "", None],
+            "description": (description + " Empty or null: not given.").strip()}
+
+
 def _text(limit: int, description: str) -> dict:
     return _nullable({"type": "string", "maxLength": limit, "description": description})
 
@@ -77,8 +83,7 @@ def _schemas() -> dict:
     languages = list(current_app.config["LANGUAGES"])
     pulse_questions = {key: str(text) for key, text in _english(PULSE_QUESTIONS).items()}
     pulse_answers = {key: _answer(f"“{text}”") for key, text in pulse_questions.items()}
-    language = _nullable({"type": "string", "enum": languages,
-                          "description": "Language of the reporter: messages and labels come back in it."})
+    language = _code(languages, "Language of the reporter: messages and labels come back in it.")
     return {
         "Error": {
             "type": "object",
@@ -96,18 +101,30 @@ def _schemas() -> dict:
         "ReportSubmission": {
             "type": "object",
             "required": ["categories", "occurred_on", "region"],
+            # Contact details are checked only when the reporter agreed to be contacted.
+            "if": {"required": ["consent"],
+                   "properties": {"consent": {"type": "object", "required": ["contact"],
+                                              "properties": {"contact": {"const": True}}}}},
+            "then": {"properties": {"contact": _nullable({
+                "type": "object",
+                "properties": {
+                    "name": _text(MAX_TEXT, "Name."),
+                    "phone": _text(MAX_TEXT, "Phone number."),
+                    "safe_times": _text(MAX_TEXT, "When it is safe to call."),
+                },
+            })}},
             "description": "A report (DESIGN §3). Values must have their JSON type (no numbers in strings). "
                            "Unknown properties are ignored. Text is trimmed; empty text counts as not given.",
             "properties": {
                 "categories": {"type": "array", "minItems": 1,
-                               "items": {"type": "string", "enum": list(CATEGORIES)},
-                               "description": "What happened: one or more harm category codes."},
+                               "items": {"type": "string", "enum": [*CATEGORIES, ""]},
+                               "description": "What happened: one or more harm category codes "
+                                              "(empty strings are ignored; at least one code is needed)."},
                 "occurred_on": {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$",
                                 "description": "YYYY-MM-DD (YYYY-MM accepted with precision month). Not in the "
                                                "future (one day of grace for time zones), not before 1990."},
-                "occurred_on_precision": _nullable({"type": "string", "enum": list(PRECISIONS),
-                                                    "description": "day (default) or month."}),
-                "part_of_day": _nullable({"type": "string", "enum": list(PARTS_OF_DAY)}),
+                "occurred_on_precision": _code(PRECISIONS, "day (default) or month."),
+                "part_of_day": _code(PARTS_OF_DAY),
                 "region": {"type": "string", "maxLength": 64,
                            "description": "P-code of a province, district or maritime zone (not the country)."},
                 "place_description": _text(MAX_TEXT, "Where exactly, in words."),
@@ -137,10 +154,9 @@ def _schemas() -> dict:
                     "properties": {key: _flag(f"Victims included: {text}.")
                                    for key, text in _english(VICTIM_GROUPS).items()},
                 }),
-                "relationship": _nullable({"type": "string", "enum": list(RELATIONSHIPS),
-                                           "description": "The reporter's relationship to the incident."}),
-                "needs": _nullable({"type": "array", "items": {"type": "string", "enum": list(NEEDS)},
-                                    "description": "Support needed (for referral)."}),
+                "relationship": _code(RELATIONSHIPS, "The reporter's relationship to the incident."),
+                "needs": _nullable({"type": "array", "items": {"type": "string", "enum": [*NEEDS, ""]},
+                                    "description": "Support needed (for referral); empty strings are ignored."}),
                 "consent": _nullable({
                     "type": "object",
                     "properties": {
@@ -149,15 +165,11 @@ def _schemas() -> dict:
                         "referral": _flag("May we refer you to a support organisation (default false)."),
                     },
                 }),
-                "contact": _nullable({
-                    "type": "object",
-                    "description": "Kept (encrypted) only when consent.contact is true; ignored otherwise.",
-                    "properties": {
-                        "name": _text(MAX_TEXT, "Name."),
-                        "phone": _text(MAX_TEXT, "Phone number."),
-                        "safe_times": _text(MAX_TEXT, "When it is safe to call."),
-                    },
-                }),
+                "contact": {
+                    "type": ["object", "null"],
+                    "description": "Kept (encrypted) only when consent.contact is true; otherwise ignored, "
+                                   "whatever its fields hold.",
+                },
                 "pulse": _nullable({"type": "object", "properties": pulse_answers,
                                     "description": "Trust pulse (DESIGN §7), optional."}),
                 "language": language,
