@@ -26,7 +26,12 @@ from datetime import date, datetime
 
 import click
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Run as a script, bench/ is first on sys.path, where bench/queue.py would
+# hide the standard library's queue (used by multiprocessing): use the
+# project root instead.
+_BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _BENCH]
+sys.path.insert(0, os.path.dirname(_BENCH))
 
 PAGES = [
     ("/trends", "commander"),
