@@ -57,11 +57,15 @@ def test_arbitrary_bytes_never_give_5xx(api, endpoint, data, content_type):
     check(api.raw(endpoint, data, content_type=content_type))
 
 
+header_text = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=12)
+
+
 @FUZZ
-@given(endpoint=st.sampled_from(ENDPOINTS), body=objects, lang=st.text(max_size=5) | st.sampled_from(["es", "ar"]))
-def test_any_language_request_never_gives_5xx(api, endpoint, body, lang):
+@given(endpoint=st.sampled_from(ENDPOINTS), body=objects, lang=st.text(max_size=5) | st.sampled_from(["es", "ar"]),
+       accept=header_text | st.sampled_from(["ar,en;q=0.5", "fr-CA", "*;q=0", "es;q=x"]))
+def test_any_language_request_never_gives_5xx(api, endpoint, body, lang, accept):
     check(api.client.post(f"/api/v1{endpoint}", query_string={"lang": lang}, json=body,
-                          headers={"Accept-Language": lang or "*"}))
+                          headers={"Accept-Language": accept}))
 
 
 @FUZZ
