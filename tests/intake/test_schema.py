@@ -223,3 +223,53 @@ def test_validate_message(app):
     assert "body" in validate_message(None, strict_types=True)[1]
     assert "body" in validate_message(["x"], strict_types=True)[1]
     assert "20000" in validate_message("x" * 20001, strict_types=True)[1]["body"]
+
+
+def test_every_error_message_can_be_produced(app, db, report_payload):
+    """Each message written in schema.py is reachable by some bad input."""
+    import pathlib
+    import re
+
+    from tracker.reference.models import Force, Unit
+
+    import sqlalchemy as sa
+
+    # An ambiguous unit code (two forces use "DUP") for the "choose the force" message.
+    for code in ("ARMY", "NAVY"):
+        force = db.session.scalar(sa.select(Force).where(Force.code == code))
+        db.session.add(Unit(force=force, code="DUP", names={"en": "Dup"}))
+    db.session.flush()
+
+    source = pathlib.Path("tracker/intake/schema.py").read_text()
+    messages = set(re.findall(r'_\(\s*"((?:[^"\\]|\\.)+)"', source))
+    assert len(messages) > 25
+    bad_inputs = [
+        None,
+        {"categories": []},
+        {"categories": ["nope"], "occurred_on": "2026-99-01", "occurred_on_precision": "month"},
+        {"occurred_on": "x"},
+        {"occurred_on": "2999-01-01"},
+        {"occurred_on": "1900-01-01"},
+        {"occurred_on_precision": "decade", "part_of_day": "x", "region": "XV", "latitude": 1},
+        {"region": "ZZ", "force": "ZZ", "operation": "ZZ", "relationship": "x", "language": "xx"},
+        {"force": "POLICE", "unit": "BDE4"},
+        {"unit": "ZZZ"},
+        {"unit": "DUP"},
+        {"harm": [], "narrative": 5, "categories": "killing", "latitude": "a", "needs": [3]},
+        {"harm": {"killed": -1, "injured": "1", "property_damaged": "y"}, "latitude": 100, "place_description": "x" * 600},
+        {"pulse": {"respect": 9}},
+    ]
+    produced = []
+    for raw in bad_inputs:
+        for strict in (True, False):
+            produced += list(validate_report(raw, strict_types=strict)[1].values())
+    produced += list(validate_pulse({"region": "XV0101"}, strict_types=True)[1].values())
+    produced += list(validate_pulse([], strict_types=True)[1].values())
+    produced += list(validate_message("", strict_types=True)[1].values())
+    missing = []
+    for msgid in messages:
+        pattern = re.escape(msgid.replace('\\"', '"'))
+        pattern = re.sub(r"%\\\(\w+\\\)s", ".+", pattern)
+        if not any(re.fullmatch(pattern, p) for p in produced):
+            missing.append(msgid)
+    assert missing == []

@@ -301,3 +301,43 @@ def test_pages_send_no_store_and_strict_csp(client):
         resp = client.get(url)
         assert resp.headers["Cache-Control"] == "no-store"
         assert "unsafe-inline" not in resp.headers["Content-Security-Policy"]
+
+
+def test_follow_up_with_arabic_indic_digits(client, make_report):
+    report, receipt = make_report()
+    arabic = "".join("٠١٢٣٤٥٦٧٨٩"[int(d)] for d in receipt)
+    typed = " ".join(arabic[i:i + 4] for i in range(0, 16, 4))
+    page, token = form_page(client, "/followup?lang=ar")
+    resp = client.post("/followup", data={"csrf_token": token, "action": "lookup", "receipt": typed})
+    assert resp.status_code == 302
+    assert 'id="status"' in client.get("/followup").get_data(as_text=True)
+
+
+def test_follow_up_page_closes_itself_after_inactivity(client, make_report, monkeypatch):
+    import tracker.intake.views as views
+
+    report, receipt = make_report()
+    page, token = form_page(client, "/followup")
+    client.post("/followup", data={"csrf_token": token, "action": "lookup", "receipt": receipt})
+    assert 'id="status"' in client.get("/followup").get_data(as_text=True)
+    later = views._now() + views.FOLLOWUP_SESSION_MINUTES * 60 + 5
+    monkeypatch.setattr(views, "_now", lambda: later)
+    page = client.get("/followup").get_data(as_text=True)
+    assert 'id="status"' not in page and 'name="receipt"' in page
+    # a message sent from a stale page is not filed; the reporter is told why
+    resp = client.post("/followup", data={"csrf_token": token, "action": "message", "body": "late"})
+    assert resp.status_code == 302
+    assert "enter your receipt code again" in client.get("/followup").get_data(as_text=True)
+    assert report.messages == []
+
+
+def test_officer_messages_show_dates_in_the_readers_language(client, make_report, db):
+    from datetime import datetime
+
+    report, receipt = make_report()
+    db.session.add(Message(report=report, sender="officer", body="Hola", created_at=datetime(2026, 3, 14, 9, 30)))
+    db.session.commit()
+    page, token = form_page(client, "/followup?lang=es")
+    client.post("/followup", data={"csrf_token": token, "action": "lookup", "receipt": receipt})
+    page = client.get("/followup").get_data(as_text=True)
+    assert '<time datetime="2026-03-14">14 de marzo de 2026</time>' in page

@@ -35,6 +35,10 @@ FOLLOWUP_SESSION_KEY = "followup"
 FOLLOWUP_SESSION_MINUTES = 15
 
 
+def _now() -> int:
+    return int(time.time())
+
+
 def _report_limit() -> str:
     return current_app.config["RATELIMIT_REPORT"]
 
@@ -112,7 +116,7 @@ def _followup_report() -> Report | None:
     state = session.get(FOLLOWUP_SESSION_KEY)
     if not isinstance(state, dict):
         return None
-    now = int(time.time())
+    now = _now()
     if not isinstance(state.get("at"), int) or now - state["at"] > FOLLOWUP_SESSION_MINUTES * 60:
         session.pop(FOLLOWUP_SESSION_KEY, None)
         return None
@@ -145,7 +149,7 @@ def followup():
     if action == "lookup":
         found = services.lookup_report(lookup_form.receipt.data)
         if found is not None:
-            session[FOLLOWUP_SESSION_KEY] = {"id": found.id, "at": int(time.time())}
+            session[FOLLOWUP_SESSION_KEY] = {"id": found.id, "at": _now()}
             return redirect(url_for("intake.followup"))
         g.receipt_failed = True
         errors["receipt"] = _(
