@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from tracker.audit.models import AuditEvent
 from tracker.audit.service import verify
-from tracker.extensions import limiter
 from tracker.intake.models import Report, ReportCategory
 
 RECEIPT = re.compile(r"\b\d{4} \d{4} \d{4} \d{4}\b")
@@ -21,7 +20,7 @@ def _reports(db) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Report))
 
 
-def test_demo_loads_everything_and_prints_logins_and_receipts(app, db, runner):
+def test_demo_loads_everything_and_prints_logins_and_receipts(app, db, runner, api):
     result = runner.invoke(args=["demo", "--reports", "120", "--seed", "3"])
     assert result.exit_code == 0, result.output
     out = result.output
@@ -38,10 +37,8 @@ def test_demo_loads_everything_and_prints_logins_and_receipts(app, db, runner):
 
     receipts = RECEIPT.findall(out.split("Demo receipts")[1])
     assert len(receipts) == 3
-    limiter.enabled = False
-    client = app.test_client()
     for receipt in receipts:
-        r = client.post("/api/v1/followup", json={"receipt": receipt})
+        r = api.post("/followup", {"receipt": receipt})
         assert r.status_code == 200 and r.get_json()["status"] in ("new", "escalated")
 
 
