@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app tracker
 .PHONY: run test install install-dev translations extract-messages update-translations lint bench clean
 
 $(BIN)/python:
-	@$(PYTHON) -m venv $(VENV) || { echo "Could not create a virtual environment. On Debian: apt-get install python3-venv"; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "Could not create a virtual environment. On Debian: apt-get install python3-venv"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: requirements.txt | $(BIN)/python
@@ -23,8 +23,11 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+## Compile the catalogs (translations/<lang>/LC_MESSAGES/messages.po -> .mo; .mo files are not in git)
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d translations -D messages
+	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel -q compile -d translations -D messages; \
+	else echo "No translation catalogs yet: pages will be in English."; fi
 
 ## Serve the site with demo data on SQLite at http://127.0.0.1:5000
 run: install translations
@@ -45,6 +48,10 @@ extract-messages: install-dev
 
 update-translations: extract-messages
 	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching --ignore-obsolete
+
+## Page weight of the public pages (gzip, budget 30 KB); see bench/page_weight.py
+bench: install-dev translations
+	$(BIN)/python bench/page_weight.py
 
 lint: install-dev
 	$(BIN)/ruff check tracker tests bench config.py
