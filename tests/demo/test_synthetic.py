@@ -207,3 +207,13 @@ def test_forked_producer_gives_the_same_rows(app, db):
     assert _snapshot(db, 1, 120) == _snapshot(db, 121, 240)
     assert forked.categories == in_process.categories and forked.pulses == in_process.pulses
     assert _count(db, PulseResponse) == 2 * in_process.pulses
+
+
+def test_cases_are_assigned_to_the_bodys_officers(app, db, make_user):
+    officer = make_user("officer")
+    generate(200, seed=2, today=TODAY)
+    db.session.commit()
+    assigned = db.session.execute(sa.select(Case.state, Case.assigned_to_id)).all()
+    assert {a for _s, a in assigned} <= {None, officer.id}
+    assert any(a == officer.id for _s, a in assigned)
+    assert all(a is None for s, a in assigned if s == "new")

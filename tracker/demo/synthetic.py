@@ -246,6 +246,7 @@ class _World:
     operations: list[tuple[int, int | None, int | None, date | None, date | None]]
     routes: dict[tuple[int | None, int], int | None] = field(default_factory=dict)
     organisation: tuple[int, int | None] | None = None  # (org id, partner user id)
+    officers: dict[int, list[int]] = field(default_factory=dict)  # body id → officer/supervisor ids
 
 
 def _load_world() -> _World:
@@ -283,7 +284,22 @@ def _load_world() -> _World:
 
     world = _World(districts, _Chooser(districts, weights), {d.pcode: d for d in districts}, forces, units, operations)
     world.organisation = _partner_organisation()
+    world.officers = _officers()
     return world
+
+
+def _officers() -> dict[int, list[int]]:
+    """Officers and supervisors per body (the demo logins), to assign cases to."""
+    from tracker.accounts.models import User
+
+    out: dict[int, list[int]] = {}
+    rows = db.session.execute(
+        sa.select(User.body_id, User.id).where(User.role.in_(("officer", "supervisor")), User.body_id.is_not(None))
+        .order_by(User.id)
+    )
+    for body_id, user_id in rows:
+        out.setdefault(body_id, []).append(user_id)
+    return out
 
 
 def _partner_organisation() -> tuple[int, int | None] | None:
@@ -677,11 +693,13 @@ class _Generator:
         updated_at = max(t for t in (created_at, progress["triaged_at"], progress["escalated_at"],
                                      progress["resolved_at"]) if t is not None)
         body_id = _route(world, force_id, district)
+        staff = world.officers.get(body_id)
+        assigned = rng.choice(staff) if staff and state != "new" and rng.random() < 0.7 else None
         out["case"].append({
             "id": case_id, "ref": _case_ref(case_id, created_at), "state": state, "severity": severity,
             "severity_rank": SEVERITY_ORDER[severity], "severity_overridden": False,
             "verification": self._verification(state, progress["outcome"]), "outcome": progress["outcome"],
-            "body_id": body_id, "assigned_to_id": None, "region_id": district.id, "force_id": force_id,
+            "body_id": body_id, "assigned_to_id": assigned, "region_id": district.id, "force_id": force_id,
             "occurred_on": occurred, "created_at": created_at, "updated_at": updated_at,
             "triage_due_at": progress["triage_due_at"], "triaged_at": progress["triaged_at"],
             "escalated_at": progress["escalated_at"], "resolved_at": progress["resolved_at"],
