@@ -63,6 +63,7 @@ def test_only_ticked_boxes_are_enough(app):
         ({"latitude": DROP}, "latitude", "both"),
         ({"harm": {"killed": -1}}, "harm.killed", "0 to 100000"),
         ({"harm": {"injured": 100001}}, "harm.injured", "0 to 100000"),
+        ({"harm": {"injured": 10**5000}}, "harm.injured", "0 to 100000"),
         ({"narrative": "x" * 20001}, "narrative", "20000"),
         ({"place_description": "x" * 501}, "place_description", "500"),
         ({"unit_description": "x" * 501}, "unit_description", "500"),

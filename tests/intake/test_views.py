@@ -4,6 +4,7 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from tests.fixtures.factories import make_jpeg
@@ -341,3 +342,36 @@ def test_officer_messages_show_dates_in_the_readers_language(client, make_report
     client.post("/followup", data={"csrf_token": token, "action": "lookup", "receipt": receipt})
     page = client.get("/followup").get_data(as_text=True)
     assert '<time datetime="2026-03-14">14 de marzo de 2026</time>' in page
+
+
+def test_partners_filing_many_reports_are_not_rate_limited(client, app, login_as):
+    app.config["RATELIMIT_REPORT"] = "1 per hour"
+    login_as("partner")
+    statuses = [submit(client, valid_form(client, categories=None)).status_code for _ in range(3)]
+    assert statuses == [400, 400, 400]
+
+
+@pytest.mark.parametrize("junk", [
+    {"categories": ["killing"] * 500, "occurred_on": "\x00\x01", "region": "<script>"},
+    {"harm_killed": "9" * 5000, "harm_injured": "٣" * 5000, "latitude": "1e400", "longitude": "nan", "unit": ":::", "force": "\u202e"},
+    {"occurred_on_precision": ["day", "month"], "pulse_respect": "99", "relationship": "x" * 10000},
+    {"unit": "ARMY:", "contact_phone": "x" * 5000, "consent_contact": "maybe", "idempotency_key": "k" * 5000},
+])
+def test_junk_form_input_never_breaks_the_page(client, db, junk):
+    data = valid_form(client)
+    data.update(junk)
+    resp = submit(client, data)
+    assert resp.status_code in (302, 400)
+    if resp.status_code == 400:
+        assert "errors-summary" in resp.get_data(as_text=True)
+
+
+def test_junk_followup_and_pulse_input(client):
+    page, token = form_page(client, "/followup")
+    for body in [{"action": "nonsense"}, {"action": "lookup"}, {"action": "lookup", "receipt": "٣" * 5000},
+                 {"action": "message", "body": "x"}]:
+        resp = client.post("/followup", data={"csrf_token": token, **body})
+        assert resp.status_code in (200, 302, 400), body
+    page, token = form_page(client, "/pulse")
+    resp = client.post("/pulse", data={"csrf_token": token, "region": ["XV01", "XV02"], "pulse_voice": "x" * 900})
+    assert resp.status_code == 400

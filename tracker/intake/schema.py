@@ -195,6 +195,9 @@ class _Collector:
             if not digits.isdecimal():
                 self.error(path, _("This must be a whole number."))
                 return default
+            if len(digits) > 15:  # far out of range; also spares int() a huge string
+                self.error(path, _("This must be a number from %(low)s to %(high)s.", low=minimum, high=maximum))
+                return default
             number = -int(digits) if negative else int(digits)
         else:
             self.error(path, _("This must be a whole number."))

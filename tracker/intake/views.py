@@ -69,8 +69,11 @@ def _uploaded_photos() -> list[UploadedPhoto]:
 
 
 @bp.route("/report", methods=["GET", "POST"])
-@limiter.limit(_report_limit, methods=["POST"])
+@limiter.limit(_report_limit, methods=["POST"], exempt_when=lambda: _filing_partner() is not None)
 def report():
+    """The report form. Anonymous submissions are rate-limited per (hashed)
+    address; signed-in partners filing for community members are not, since
+    an assisted-intake session at one office may file many reports."""
     lang = current_language()
     form = ReportForm(lang=lang)
     errors: dict[str, str] = {}
