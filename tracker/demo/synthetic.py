@@ -10,14 +10,23 @@ the same day gives the same reports, cases and answers; a different day
 shifts every date by the same amount. Database ids depend on what the
 database already holds, so only the content is compared, never the ids.
 
-Speed: rows are built as plain dicts and written with Core ``INSERT``
-executemany in batches (about 5,000 reports at a time), never one ORM
-object per row and never through HTTP. Ids are assigned here (max + 1) so
-that a case and its report go out in the same batch without RETURNING;
-PostgreSQL sequences are moved past them at the end.
+Speed: rows are built as plain dicts and written with executemany INSERTs
+in batches (5,000 reports at a time): straight to the DB-API cursor on
+SQLite, Core ``INSERT`` elsewhere; never one ORM object per row and never
+through HTTP. Ids are assigned here (max + 1) so that a case and its report
+go out in the same batch without RETURNING; PostgreSQL sequences are moved
+past them at the end. From PARALLEL_FROM reports up, a forked producer
+process builds the rows while this process writes them (two cores).
+Narratives also get their search-index rows (tracker.cases.search), and
+bulk rows bypass the live rollup upkeep: callers rebuild the rollups
+(``tracker.metrics.rollups.rebuild``) afterwards, as the demo command and
+bench/generate.py do.
+
+Synthetic receipts hash to ``sha256("synthetic:<seed>:<id>:<n>")``, which no
+receipt code can produce (real hashes are scrypt over an HMAC).
 
 What synthetic rows do not have, on purpose:
-- a real receipt: ``receipt_hash`` is random hex, so no receipt opens them
+- a real receipt: ``receipt_hash`` is not the hash of any code, so no receipt opens them
   (``tracker.demo.cli`` files a few real reports through the intake service
   for that);
 - audit events: the bulk rows are not events that happened. One
@@ -37,8 +46,8 @@ import random
 from bisect import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import accumulate
 
 import sqlalchemy as sa
