@@ -134,3 +134,14 @@ def test_wrong_receipts_are_rate_limited_but_right_ones_do_not_count(limited_api
     assert r.status_code == 429
     assert r.is_json and r.get_json()["error"]
     assert limited_api.post("/followup/messages", {"receipt": receipt, "body": "hi"}).status_code == 429
+
+
+@pytest.mark.parametrize("path,extra", [("/followup", {}), ("/followup/messages", {"body": "hello"})])
+@pytest.mark.parametrize("lang,ok", [("de", False), (5, False), (["ar"], False), ("", True), (None, True), ("fr", True)])
+def test_language_must_be_one_we_ship(api, db, filed, path, extra, lang, ok):
+    r = api.post(path, {"receipt": filed, "language": lang, **extra})
+    if ok:
+        assert r.status_code in (200, 201)
+    else:
+        assert r.status_code == 400
+        assert "language" in r.get_json()["errors"]

@@ -6,7 +6,7 @@ service, commit once, answer. Rules live in the services.
 """
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import current_app, g, jsonify
 from flask_babel import gettext as _
 
 from tracker.api import bp
@@ -48,6 +48,15 @@ def _receipt_errors(body: dict) -> tuple[str | None, dict[str, str]]:
     return digits, {}
 
 
+def _language_errors(body: dict) -> dict[str, str]:
+    """An optional ``language`` must be one we ship (null or "" mean not given),
+    as for reports and the pulse."""
+    lang = body.get("language")
+    if lang is None or lang == "" or (isinstance(lang, str) and lang in current_app.config["LANGUAGES"]):
+        return {}
+    return {"language": _("Unknown language.")}
+
+
 def _find_report(digits: str):
     report = services.lookup_report(digits)
     if report is None:
@@ -85,6 +94,7 @@ def followup():
         body = json_body()
     with in_language(body):
         digits, errors = _receipt_errors(body)
+        errors.update(_language_errors(body))
         if errors:
             raise validation_error(errors)
         report = _find_report(digits)
@@ -106,6 +116,7 @@ def add_message():
         digits, errors = _receipt_errors(body)
         text, message_errors = validate_message(body.get("body"), strict_types=True)
         errors.update(message_errors)
+        errors.update(_language_errors(body))
         if errors:
             raise validation_error(errors)
         report = _find_report(digits)
