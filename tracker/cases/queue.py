@@ -127,7 +127,14 @@ def filtered_query(user, filters: QueueFilters, now: datetime | None = None) -> 
     from tracker.reference.models import Force
 
     now = now or utcnow()
-    stmt = sa.select(Case).where(Case.body_id == user.body_id)
+    search, selective = search_clause(filters.q, Case.id) if filters.q else (None, False)
+    if selective:
+        # A few hundred matching ids: look them up and sort them, rather than
+        # walk the body's queue index testing each case ("+ 0" keeps both
+        # SQLite and PostgreSQL off that index for this query).
+        stmt = sa.select(Case).where(Case.body_id + 0 == user.body_id)
+    else:
+        stmt = sa.select(Case).where(Case.body_id == user.body_id)
     if filters.state == "open":
         stmt = stmt.where(Case.state.in_(OPEN_STATES))
     elif filters.state != "all":
@@ -156,10 +163,8 @@ def filtered_query(user, filters: QueueFilters, now: datetime | None = None) -> 
         stmt = stmt.where(overdue_clause(now))
     if filters.news:
         stmt = stmt.where(Case.has_news.is_(True))
-    if filters.q:
-        clause = search_clause(filters.q, Case.id)
-        if clause is not None:
-            stmt = stmt.where(clause)
+    if search is not None:
+        stmt = stmt.where(search)
     return stmt
 
 

@@ -75,20 +75,40 @@ def index_report(report) -> int:
     return len(hashes)
 
 
-def search_clause(query: str | None, case_id_column):
-    """A WHERE clause: the case holds every word of ``query``; None when the
-    query has no word."""
+SELECTIVE = 5000  # below this many cases, the rarest word drives the query
+
+
+def search_clause(query: str | None, case_id_column) -> tuple:
+    """``(clause, selective)``: a WHERE clause saying the case holds every
+    word of ``query`` (None when the query has no word), and whether it
+    starts from a short list of case ids (see below).
+
+    A rare word (a name, a village) should not make the queue walk every
+    case of the body checking for it: when the rarest word of the query is
+    in at most SELECTIVE cases, those case ids are fetched first (one index
+    range) and the queue is filtered to them."""
     words = tokens(query)[:MAX_QUERY_TOKENS]
     if not words:
-        return None
+        return None, False
+    hashes = [keyed_hash(word, "search") for word in words]
+    counts = {}
+    for h in hashes:
+        sample = sa.select(CaseSearchToken.case_id).where(CaseSearchToken.token_hash == h).limit(SELECTIVE + 1)
+        counts[h] = db.session.scalar(sa.select(sa.func.count()).select_from(sample.subquery())) or 0
+    rarest = min(hashes, key=lambda h: counts[h])
+    if counts[rarest] == 0:
+        return sa.false(), True
     clauses = [
-        sa.exists().where(
-            CaseSearchToken.token_hash == keyed_hash(word, "search"),
-            CaseSearchToken.case_id == case_id_column,
-        )
-        for word in words
+        sa.exists().where(CaseSearchToken.token_hash == h, CaseSearchToken.case_id == case_id_column)
+        for h in hashes
+        if h != rarest or counts[rarest] > SELECTIVE
     ]
-    return sa.and_(*clauses)
+    if counts[rarest] <= SELECTIVE:
+        ids = db.session.scalars(
+            sa.select(CaseSearchToken.case_id).where(CaseSearchToken.token_hash == rarest).distinct()
+        ).all()
+        clauses.insert(0, case_id_column.in_(sorted(ids)))
+    return sa.and_(*clauses), counts[rarest] <= SELECTIVE
 
 
 def similar_cases(case_id: int, limit: int = 50) -> dict[int, int]:
