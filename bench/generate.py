@@ -7,7 +7,7 @@ database needs no migration history), loads the demo reference data and adds
 N synthetic reports (one case each, categories, pulse answers, messages)
 with ``tracker.demo.synthetic.generate``, then rebuilds the trend rollups
 (``--no-rollup`` to skip). Prints the time taken and the rate.
-Deterministic for a given ``--seed`` and day. Uses the development
+Deterministic for a given ``--seed`` and ``--today``. Uses the development
 configuration (its secrets in instance/) unless ``--config`` says otherwise.
 """
 from __future__ import annotations
@@ -29,13 +29,15 @@ sys.path.insert(0, os.path.dirname(HERE))
 @click.option("--reports", default=100_000, show_default=True, help="Synthetic reports to add.")
 @click.option("--database-url", envvar="DATABASE_URL", required=True, help="SQLAlchemy URL of the database to fill.")
 @click.option("--seed", default=1, show_default=True)
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Date the 12 months end at [default: today, UTC]; fixes the data across days.")
 @click.option("--pulses", default=None, type=int, help="Standalone pulse answers [default: as many as reports].")
 @click.option("--batch-size", default=5000, show_default=True)
 @click.option("--rollup/--no-rollup", default=True, show_default=True,
               help="Rebuild the trend rollup tables afterwards (the trend pages read them).")
 @click.option("--config", "config_name", default="development", show_default=True,
               type=click.Choice(["development", "production", "testing"]))
-def main(reports: int, database_url: str, seed: int, pulses: int | None, batch_size: int, rollup: bool,
+def main(reports: int, database_url: str, seed: int, today, pulses: int | None, batch_size: int, rollup: bool,
          config_name: str) -> None:
     import sqlalchemy as sa
 
@@ -55,7 +57,8 @@ def main(reports: int, database_url: str, seed: int, pulses: int | None, batch_s
         before = db.session.scalar(sa.select(sa.func.count()).select_from(Report))
         started, cpu_started = time.perf_counter(), time.process_time()
         with click.progressbar(length=reports, label="Synthetic reports", show_pos=True, file=sys.stderr) as bar:
-            result = generate(reports, seed, standalone_pulses=pulses, batch_size=batch_size, progress=bar.update)
+            result = generate(reports, seed, today=today.date() if today else None, standalone_pulses=pulses,
+                              batch_size=batch_size, progress=bar.update)
         db.session.commit()
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         children = resource.getrusage(resource.RUSAGE_CHILDREN)

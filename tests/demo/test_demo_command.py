@@ -84,7 +84,7 @@ def test_negative_count_is_refused(app, runner):
 def test_bench_generate_script(tmp_path):
     db_path = tmp_path / "bench.db"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "generate.py"), "--reports", "300", "--pulses", "50",
+        [sys.executable, str(ROOT / "bench" / "generate.py"), "--reports", "300", "--pulses", "50", "--today", "2026-03-01",
          "--database-url", f"sqlite:///{db_path}", "--config", "testing"],
         capture_output=True, text=True, timeout=300, cwd=ROOT,
     )
