@@ -78,7 +78,9 @@ def test_filters(app, db, make_user, case_for_report):
     assert parse_filters({"severity": "huge"}).errors
 
 
-def test_search_finds_words_without_storing_them(app, db, make_user, case_for_report):
+@pytest.mark.parametrize("selective", [5000, 0], ids=["rare-word-first", "walk-the-queue"])
+def test_search_finds_words_without_storing_them(app, db, make_user, case_for_report, monkeypatch, selective):
+    monkeypatch.setattr("tracker.cases.search.SELECTIVE", selective)
     officer = make_user("officer")
     a = case_for_report(narrative="Los soldados quemaron la ESCUELA del pueblo")
     b = case_for_report(narrative="Une patrouille a fouillé les maisons", language="fr")
