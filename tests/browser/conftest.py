@@ -7,6 +7,7 @@ import pytest
 HERE = pathlib.Path(__file__).parent
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m selects on the marker
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if HERE in pathlib.Path(str(item.fspath)).parents:
