@@ -320,3 +320,21 @@ def test_login_is_rate_limited(app, client, make_user):
     user = make_user("officer")
     codes = [post_login(client, user.email, "wrong password here").status_code for _ in range(4)]
     assert codes[:3] == [200, 200, 200] and codes[3] == 429
+
+
+def test_session_cookie_replayed_from_another_browser_is_signed_out(app, client, login_as):
+    login_as("officer")
+    assert signed_in(client)
+    cookie = client.get_cookie("session").value
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    resp = thief.get("/account", headers={"User-Agent": "SomethingElse/1.0"})
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+    assert signed_in(client)  # the real browser keeps its session
+
+
+def test_anonymous_visitors_get_no_session_writes_from_sign_in_machinery(client):
+    client.get("/?lang=es")  # a language choice is the only thing remembered
+    resp = client.get("/")
+    assert "Set-Cookie" not in resp.headers
+    assert client.get_cookie("remember_token") is None

@@ -1,8 +1,10 @@
 """Flask-Login wiring, the idle timeout and the staff session.
 
-- Sessions are bound to a keyed hash of the browser's User-Agent (Flask-Login
-  "strong" protection) instead of Flask-Login's default, which hashes the
-  IP address into the cookie: we never store an address, even hashed.
+- Staff sessions are bound to a keyed hash of the browser's User-Agent
+  (``bind``): a cookie replayed from another browser is signed out. This
+  replaces Flask-Login's session protection, which hashes the IP address into
+  the cookie (we never store an address, even hashed), is ineffective for
+  permanent sessions, and writes into anonymous reporters' sessions.
 - Staff sessions are permanent cookies of PERMANENT_SESSION_LIFETIME (30 min),
   refreshed on each request; a session idle for longer is ended on the
   server side too (the ``seen`` timestamp), whatever the cookie says.
@@ -36,6 +38,11 @@ def reset_session() -> None:
     g.pop("_login_user", None)
 
 
+def bind_session() -> None:
+    """Call right after login_user(): ties the session to this browser."""
+    session["bind"] = _session_identifier()
+
+
 def now_ts() -> float:
     from tracker.accounts.services import now_ts as _now
 
@@ -46,8 +53,7 @@ def configure_login(app: Flask) -> None:
     from tracker.accounts.models import User
 
     login_manager.login_view = "accounts.login"
-    login_manager.session_protection = "strong"
-    login_manager._session_identifier_generator = _session_identifier
+    login_manager.session_protection = None  # see the module docstring: bind_session()
 
     from flask_babel import lazy_gettext as _l
 
@@ -84,6 +90,9 @@ def configure_login(app: Flask) -> None:
         if pending and now - int(pending.get("at", 0)) > PENDING_MAX_SECONDS:
             session.pop("pending_login", None)
         if "_user_id" not in session:
+            return None
+        if session.get("bind") != _session_identifier():
+            reset_session()
             return None
         seen = session.get("seen")
         lifetime = current_app.permanent_session_lifetime.total_seconds()

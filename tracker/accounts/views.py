@@ -8,7 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
 from tracker.accounts import services
-from tracker.accounts.auth import now_ts, reset_session
+from tracker.accounts.auth import bind_session, now_ts, reset_session
 from tracker.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm, TokenForm, TotpForm
 from tracker.accounts.models import ROLES, User
 from tracker.accounts.permissions import HOME_PATH, can_manage_own_tokens, roles_required
@@ -46,6 +46,7 @@ def _start_session(user: User, remember_next: str | None = None):
     nxt = _safe_next(remember_next)
     reset_session()
     login_user(user)
+    bind_session()
     session.permanent = True
     session["seen"] = int(now_ts())
     return redirect(nxt or _home_for(user))
