@@ -338,3 +338,12 @@ def test_anonymous_visitors_get_no_session_writes_from_sign_in_machinery(client)
     resp = client.get("/")
     assert "Set-Cookie" not in resp.headers
     assert client.get_cookie("remember_token") is None
+
+
+def test_a_supervisor_session_never_outlives_the_second_factor(client, login_as):
+    user = login_as("supervisor")
+    assert client.get("/cases").status_code == 200
+    user.totp_enabled = False  # e.g. an inconsistent edit straight in the database
+    db.session.commit()
+    resp = client.get("/cases")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/account/two-step"

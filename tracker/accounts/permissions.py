@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app, g, request
+from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
 STAFF_ROLES = ("partner", "officer", "supervisor", "commander", "admin")
+ROLES_REQUIRING_TOTP = frozenset({"supervisor", "admin"})  # DESIGN §8: TOTP required
 
 # Where each role lands after sign-in (DESIGN §10 paths).
 HOME_PATH = {
@@ -94,6 +95,10 @@ def roles_required(*roles: str):
         def wrapped(*args, **kwargs):
             if not _authenticated(current_user):
                 return current_app.login_manager.unauthorized()
+            if current_user.role in ROLES_REQUIRING_TOTP and not current_user.totp_enabled:
+                # Defence in depth: sign-in already refuses this, but a session
+                # must never outlive the second factor of a role that needs one.
+                return redirect(url_for("accounts.enrol_totp"))
             if roles and current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)

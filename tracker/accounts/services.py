@@ -33,6 +33,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from tracker.accounts.models import ROLES, ApiToken, Organisation, User
+from tracker.accounts.permissions import ROLES_REQUIRING_TOTP
 from tracker.accounts.passwords import (
     PasswordPolicyError,
     burn_time,
@@ -47,7 +48,6 @@ from tracker.core.db import utcnow
 from tracker.extensions import db
 from tracker.reference.models import Force, OversightBody, Unit
 
-ROLES_REQUIRING_TOTP = frozenset({"supervisor", "admin"})
 TOTP_ISSUER = "Tracker"
 TOKEN_PREFIX = "trk_"
 
