@@ -121,6 +121,7 @@ class ReportForm(_PulseMixin, FlaskForm):
     categories = MultiCheckboxField(_l("What happened? Tick everything that applies."), choices=_options(CATEGORIES.items()))
     narrative = TextAreaField(_l("Tell us what happened, in your own words (optional)"))
     # When
+    # Translators: the date on which the harm happened (a form label).
     occurred_on = StringField(_l("Date"), render_kw={"type": "date"})
     occurred_on_precision = LooseRadioField(_l("How sure are you of the date?"), choices=_options(PRECISIONS.items()), default="day")
     part_of_day = LooseRadioField(
@@ -148,6 +149,7 @@ class ReportForm(_PulseMixin, FlaskForm):
     victims_elderly = BooleanField(VICTIM_GROUPS["elderly"])
     victims_disability = BooleanField(VICTIM_GROUPS["disability"])
     # The reporter
+    # Translators: asks how the reporter is related to the incident (victim, witness, family …).
     relationship = LooseRadioField(
         _l("Who are you in this?"), choices=_options([("", _l("Prefer not to say"))] + list(RELATIONSHIPS.items())), default=""
     )
