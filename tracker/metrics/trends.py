@@ -129,10 +129,18 @@ class TrendsPage:
 
 
 def _names(model, ids) -> dict[int, str]:
+    """Names of regions or units in the current language. The tables are
+    small: read each once per request."""
+    from flask import g, has_app_context
+
     ids = [i for i in ids if i]
     if not ids:
         return {}
-    return {row.id: localized(row.names) for row in db.session.execute(sa.select(model.id, model.names).where(model.id.in_(ids)))}
+    cache = g.setdefault("_metrics_names", {}) if has_app_context() else {}
+    if model.__tablename__ not in cache:
+        cache[model.__tablename__] = dict(db.session.execute(sa.select(model.id, model.names)).all())
+    names = cache[model.__tablename__]
+    return {i: localized(names[i]) for i in ids if i in names}
 
 
 def region_names(ids) -> dict[int, str]:
@@ -195,11 +203,14 @@ def commander_trends(scope: Scope, f: Filters) -> TrendsPage:
     # Let the database group: each read returns a handful of rows.
     rcol = "region_id" if region_level == 2 else "province_id"
     outcome_fields = ("resolved",) + OUTCOME_FIELDS
-    by_period = {p: v["reports"] for (p,), v in queries.report_sums(scope, f, ("period_start",)).items()}
     by_region = {r: v for (r,), v in queries.report_sums(scope, f, (rcol,), ("reports", *HARM_FIELDS)).items()}
     by_unit = {u: v for (u,), v in queries.report_sums(scope, f, ("unit_id",), ("reports", *VICTIM_FIELDS)).items()}
-    sev_rows = queries.report_sums(scope, f, ("severity",), ("reports", *outcome_fields))
-    by_severity = {s: v["reports"] for (s,), v in sev_rows.items()}
+    sev_rows = queries.report_sums(scope, f, ("period_start", "severity"), ("reports", *outcome_fields))
+    by_period: dict[date, int] = defaultdict(int)
+    by_severity: dict[str, int] = defaultdict(int)
+    for (p, sev), v in sev_rows.items():
+        by_period[p] += v["reports"]
+        by_severity[sev] += v["reports"]
     totals: dict[str, int] = defaultdict(int)
     for v in list(sev_rows.values()) + list(by_region.values()):
         for name, value in v.items():
