@@ -44,7 +44,7 @@ test: install-dev translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 extract-messages: install-dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -o translations/messages.pot --no-location --sort-output --project Tracker .
+	$(BIN)/pybabel extract -F babel.cfg -c Translators: -k _l -k lazy_gettext -k ngettext:1,2 -o translations/messages.pot --no-location --sort-output --project Tracker .
 
 update-translations: extract-messages
 	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching --ignore-obsolete

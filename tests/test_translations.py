@@ -24,7 +24,7 @@ LANGUAGES = list(Config.LANGUAGES)
 TRANSLATED = [code for code in LANGUAGES if code != Config.BABEL_DEFAULT_LOCALE]
 # The same options as `make extract-messages` (see the Makefile).
 EXTRACT_ARGS = [
-    "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "ngettext:1,2",
+    "-F", "babel.cfg", "-c", "Translators:", "-k", "_l", "-k", "lazy_gettext", "-k", "ngettext:1,2",
     "--no-location", "--sort-output", "--project", "Tracker",
 ]
 
