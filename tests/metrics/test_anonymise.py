@@ -160,6 +160,6 @@ def test_k_comes_from_setting_then_config(app, db):
     assert k_threshold() == 10
     app.config["TRACKER_K_THRESHOLD"] = 5
     assert k_threshold() == 5
-    db.session.add(Setting(key="k_threshold", value={"value": 20}))
+    db.session.add(Setting(key="k_threshold", value=20))  # as the admin settings page stores it
     db.session.flush()
     assert k_threshold() == 20

@@ -1,5 +1,5 @@
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 

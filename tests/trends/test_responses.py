@@ -113,3 +113,12 @@ def test_supervisor_of_another_body_cannot_approve(app, db, client, login_as):
 def test_admin_cannot_review(client, login_as):
     login_as("admin")
     assert client.get("/trends/responses").status_code == 403
+
+
+def test_supervisor_is_told_what_waits_for_approval(app, client, login_as):
+    login_as("commander")
+    _write(client)
+    other = app.test_client()
+    login_as("supervisor", client_=other)
+    html = other.get("/trends").get_data(as_text=True)
+    assert "1 commander response is waiting for your approval." in html

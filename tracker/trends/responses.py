@@ -202,6 +202,13 @@ def responses_for(user) -> list[CommanderResponse]:
     return []
 
 
+def pending_review_count(user) -> int:
+    """Responses waiting for this supervisor's decision (0 for others)."""
+    if _role(user) != "supervisor":
+        return 0
+    return sum(1 for r in responses_for(user) if r.status == "submitted")
+
+
 def public_responses(limit: int = 20) -> list[dict]:
     """Approved responses as plain, public data: force, month, province
     (never a district), the text as written and its language."""

@@ -83,6 +83,7 @@ def index():
         show=lambda c: _show(c, k),
         csv_url=url_for("trends.index", **csv_args),
         can_respond=responses.can_write_response(current_user),
+        pending=responses.pending_review_count(current_user),
     )
 
 
