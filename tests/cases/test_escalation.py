@@ -115,3 +115,21 @@ def test_sweep_does_not_mail_about_old_escalations(app, db, smtp_server, make_us
     make_case(state="escalated", created_at=old, escalated_at=old)
     out = app.test_cli_runner().invoke(args=["sweep"]).output
     assert "notified: 0" in out and smtp_server.messages == []
+
+
+def test_sweep_sends_one_digest_per_body(app, db, smtp_server, make_user, make_case):
+    make_user("supervisor", email="chief@example.org")
+    make_user("supervisor", body="OTHER", email="other-chief@example.org")
+    past = utcnow() - timedelta(days=5)
+    mine = [make_case(state="new", created_at=past, triage_due_at=past + timedelta(hours=1)) for _ in range(3)]
+    theirs = make_case(state="new", body_="OTHER", created_at=past, triage_due_at=past + timedelta(hours=1))
+    out = app.test_cli_runner().invoke(args=["sweep"]).output
+    assert "escalated: 4" in out and "notified: 4" in out
+    smtp_server.wait_for(2)
+    by_rcpt = {env.rcpt_tos[0]: env.message for env in smtp_server.envelopes}
+    digest = by_rcpt["chief@example.org"].get_body(("plain",)).get_content()
+    assert all(c.ref in digest for c in mine) and theirs.ref not in digest
+    assert "3 cases escalated" == by_rcpt["chief@example.org"]["Subject"]
+    assert theirs.ref in by_rcpt["other-chief@example.org"]["Subject"]
+    assert "escalated: 0" in app.test_cli_runner().invoke(args=["sweep"]).output
+    assert len(smtp_server.messages) == 2

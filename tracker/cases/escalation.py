@@ -130,28 +130,104 @@ def _link(case: Case) -> str:
     return f"{base}/cases/{case.ref}"
 
 
-def _send_to_supervisors(session: Session, case: Case, subject_fn, body_fn) -> bool:
-    from tracker.intake.models import SEVERITIES
-
-    users = _recipients(session, case.body_id)
+def _mail_supervisors(session: Session, body_id: int, compose) -> bool:
+    """Mail the active supervisors of a body (else the body's address), one
+    message per language, composed by ``compose()`` -> (subject, text) in
+    that language. Raises MailError if the server fails."""
+    users = _recipients(session, body_id)
     by_lang: dict[str, list[str]] = {}
     for user in users:
         by_lang.setdefault(user.language or "en", []).append(user.email)
     if not by_lang:
         from tracker.reference.models import OversightBody
 
-        body = session.get(OversightBody, case.body_id)
+        body = session.get(OversightBody, body_id)
         if body is None or not body.email:
             return False
         by_lang = {current_app.config.get("BABEL_DEFAULT_LOCALE", "en"): [body.email]}
-    sent = False
     for lang, emails in sorted(by_lang.items()):
         with force_locale(lang):
-            severity = str(SEVERITIES.get(case.severity, case.severity))
-            subject = subject_fn(case, severity)
-            body = body_fn(case, severity)
-        sent = send_mail(sorted(emails), subject, body) or sent
+            subject, text = compose()
+        send_mail(sorted(emails), subject, text)
     return True
+
+
+def _severity_label(case: Case) -> str:
+    from tracker.intake.models import SEVERITIES
+
+    return str(SEVERITIES.get(case.severity, case.severity))
+
+
+def _send_to_supervisors(session: Session, case: Case, subject_fn, body_fn) -> bool:
+    return _mail_supervisors(
+        session,
+        case.body_id,
+        lambda: (subject_fn(case, _severity_label(case)), body_fn(case, _severity_label(case))),
+    )
+
+
+DIGEST_LINES = 100
+
+
+def _digest(cases: list[Case]) -> tuple[str, str]:
+    base = (current_app.config.get("TRACKER_BASE_URL") or "").rstrip("/")
+    lines = [
+        _("%(ref)s (severity: %(severity)s): %(link)s", ref=c.ref, severity=_severity_label(c), link=_link(c))
+        for c in cases[:DIGEST_LINES]
+    ]
+    if len(cases) > DIGEST_LINES:
+        lines.append(
+            _(
+                "… and %(n)s more: %(link)s",
+                n=len(cases) - DIGEST_LINES,
+                link=f"{base}/cases?state=escalated",
+            )
+        )
+    subject = _("%(n)s cases escalated", n=len(cases))
+    text = _("These cases have been escalated and need a supervisor:") + "\n\n" + "\n".join(lines) + "\n"
+    return subject, text
+
+
+def deliver_digest(session: Session, body_id: int, now: datetime) -> int:
+    """Tell a body's supervisors, in one mail, about every recent escalation
+    not yet notified. Claims the cases first (a conditional UPDATE stamped
+    with this run's time), so a concurrent run cannot mail them too; a
+    failed send releases the claim. Returns the number of cases notified."""
+    stamp = utcnow()
+    session.execute(
+        sa.update(Case)
+        .where(
+            Case.body_id == body_id,
+            Case.state == "escalated",
+            Case.escalation_notified_at.is_(None),
+            Case.escalated_at >= now - RETRY_WINDOW,
+        )
+        .values(escalation_notified_at=stamp)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    cases = session.scalars(
+        sa.select(Case)
+        .where(Case.body_id == body_id, Case.escalation_notified_at == stamp)
+        .order_by(Case.severity_rank, Case.created_at, Case.id)
+    ).all()
+    if not cases:
+        return 0
+    try:
+        if len(cases) == 1:
+            _send_to_supervisors(session, cases[0], _escalation_subject, _escalation_body)
+        else:
+            _mail_supervisors(session, body_id, lambda: _digest(cases))
+    except MailError:
+        session.execute(
+            sa.update(Case)
+            .where(Case.body_id == body_id, Case.escalation_notified_at == stamp)
+            .values(escalation_notified_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+        return 0
+    return len(cases)
 
 
 def _escalation_subject(case, severity):
@@ -218,46 +294,52 @@ def deliver_proposal(session: Session, case_id: int) -> bool:
         return False
 
 
+SWEEP_BATCH = 200
+
+
 def sweep(now: datetime | None = None) -> dict:
-    """Escalate every case still ``new`` after its triage deadline, notify
-    supervisors of every escalation not yet notified, and purge idempotency
-    keys older than 24 hours. Commits. Safe to run twice or concurrently."""
+    """Escalate every case still ``new`` after its triage deadline, tell each
+    body's supervisors in one mail about the escalations not yet notified
+    (retrying failed mails of the last RETRY_WINDOW), and purge idempotency
+    keys older than 24 hours. Commits in batches. Safe to run twice or
+    concurrently: a case escalates once, and is mailed about once."""
     from tracker.cases.workflow import TransitionError, perform
     from tracker.intake.models import IdempotencyKey
 
     now = now or utcnow()
     escalated = 0
     ids = db.session.scalars(sa.select(Case.id).where(overdue_clause(now)).order_by(Case.id)).all()
-    for case_id in ids:
-        case = db.session.get(Case, case_id, with_for_update=True)
-        if case is None or not (case.state == "new" and case.triage_due_at and case.triage_due_at < now):
-            db.session.rollback()
-            continue
-        try:
-            perform(case, "escalate", None, reason=_system_reason("overdue"), now=now)
-        except TransitionError:
-            db.session.rollback()
-            continue
-        # The mail is sent below, with the retries, not by the commit hook.
+    for start in range(0, len(ids), SWEEP_BATCH):
+        batch = db.session.scalars(
+            sa.select(Case)
+            .where(Case.id.in_(ids[start : start + SWEEP_BATCH]), overdue_clause(now))
+            .order_by(Case.id)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for case in batch:
+            try:
+                perform(case, "escalate", None, reason=_system_reason("overdue"), now=now)
+            except TransitionError:
+                continue
+            escalated += 1
+        # The mail is sent below, as one digest per body, not by the commit hook.
         db.session.info.pop(_PENDING, None)
         db.session.commit()
-        escalated += 1
 
     notified = 0
-    # Retries reach back RETRY_WINDOW only: imported or generated data with
-    # old escalations must not flood the supervisors' mailboxes.
-    pending = db.session.scalars(
-        sa.select(Case.id)
+    bodies = db.session.scalars(
+        sa.select(Case.body_id)
         .where(
             Case.state == "escalated",
             Case.escalation_notified_at.is_(None),
             Case.escalated_at >= now - RETRY_WINDOW,
+            Case.body_id.is_not(None),
         )
-        .order_by(Case.id)
+        .distinct()
+        .order_by(Case.body_id)
     ).all()
-    for case_id in pending:
-        if deliver_escalation(db.session, case_id, now):
-            notified += 1
+    for body_id in bodies:
+        notified += deliver_digest(db.session, body_id, now)
 
     purged = db.session.execute(
         sa.delete(IdempotencyKey)
