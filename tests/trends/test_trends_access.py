@@ -155,3 +155,15 @@ def test_charts_are_svg_with_titles_and_mirrored_for_arabic(client, login_as, tr
     ar = client.get("/trends?lang=ar").get_data(as_text=True)
     assert 'dir="rtl"' in ar
     assert 'text-anchor="end"' in ar  # labels start from the right
+
+
+def test_csv_export_is_audited(app, db, client, login_as):
+    import sqlalchemy as sa
+
+    from tracker.audit.models import AuditEvent
+
+    user = login_as("commander")
+    client.get("/trends?format=csv&grain=week")
+    ev = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "trends.exported"))
+    assert ev is not None and ev.actor_user_id == user.id
+    assert ev.data["filters"] == {"grain": "week"}

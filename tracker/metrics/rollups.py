@@ -18,6 +18,8 @@ reports that give the exact day (a month-only date has no week).
 from __future__ import annotations
 
 import contextlib
+import logging
+import zlib
 from collections import defaultdict
 from datetime import date, datetime
 
@@ -406,18 +408,35 @@ def refresh(session=None) -> int:
     if not slices:
         return 0
     regions = RegionMap()
-    done = set()
-    for kind, grain, start, region_id in sorted(slices, key=lambda s: (s[0], s[1], s[2], s[3])):
-        _, region = regions.rollup_region(region_id)
-        key = (kind, grain, start, region)
-        if key in done:
-            continue
-        done.add(key)
-        if kind == "report":
-            _recompute_report_slice(session, regions, grain, start, region)
-        else:
-            _recompute_pulse_slice(session, regions, start, region)
-    return len(done)
+    keys = sorted({(kind, grain, start, regions.rollup_region(rid)[1]) for kind, grain, start, rid in slices})
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite has one writer at a time: no two recomputations can interleave.
+        for key in keys:
+            _recompute(session, regions, key)
+        return len(keys)
+    # PostgreSQL: two transactions recomputing the same slice would both
+    # delete and insert it. A per-slice advisory lock (taken in a fixed
+    # order, so no deadlock) makes the second wait, then see the first's
+    # rows. Should anything still fail, the report itself must not: the
+    # savepoint is rolled back and the next ``flask rollup`` corrects it.
+    try:
+        with session.begin_nested():
+            for key in keys:
+                lock = zlib.crc32(repr(key).encode()) - 2**31
+                session.execute(sa.text("SELECT pg_advisory_xact_lock(7235002, :k)"), {"k": lock})
+                _recompute(session, regions, key)
+    except sa.exc.SQLAlchemyError:
+        logging.getLogger(__name__).exception("rollup upkeep failed; run `flask rollup` to correct it")
+        return 0
+    return len(keys)
+
+
+def _recompute(session, regions: RegionMap, key: tuple) -> None:
+    kind, grain, start, region = key
+    if kind == "report":
+        _recompute_report_slice(session, regions, grain, start, region)
+    else:
+        _recompute_pulse_slice(session, regions, start, region)
 
 
 @contextlib.contextmanager

@@ -39,6 +39,13 @@ def index():
     form, scope, filters = parse_filters(request.args, current_user)
     page = trends_service.commander_trends(scope, filters)
     if request.args.get("format") == "csv":
+        from tracker.audit.service import record
+
+        # Exports are audited (DESIGN §4): who took which aggregates, never more.
+        filters = {k: v for k, v in request.args.items() if k in ("grain", "from", "to", "province", "category", "unit", "force")}
+        record("trends.exported", actor=current_user, object_type="force",
+               object_id=(scope.force_ids or [None])[0], data={"filters": filters})
+        db.session.commit()
         return _csv(page)
     rtl = text_direction() == "rtl"
     k = page.k
