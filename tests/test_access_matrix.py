@@ -39,6 +39,9 @@ ACCESS: dict[str, frozenset] = {
     "intake.followup": EVERYONE,
     "intake.pulse": EVERYONE,
     "intake.pulse_thanks": EVERYONE,
+    # Partners: the reports their organisation filed (another organisation's: 404).
+    "intake.partner_reports": frozenset({"partner"}),
+    "intake.partner_report": frozenset({"partner"}),
     # Public JSON API (intake needs no account).
     "api.submit_report": EVERYONE,
     "api.followup": EVERYONE,
@@ -140,6 +143,7 @@ def _samples(app, role, login_as, make_user, client):
     db.session.commit()
     return {
         "ref": case.ref,
+        "report_id": report.id,
         "photo_id": photo.id,
         "user_id": officer.id,
         "token_id": token.id,

@@ -264,13 +264,17 @@ def followup_view(report: Report, lang: str | None = None) -> dict:
     return {"status": status, "status_label": label, "messages": messages}
 
 
-def add_reporter_message(report: Report, body: str) -> Message:
+def add_reporter_message(report: Report, body: str, *, by=None) -> Message:
     """Add information from the reporter (already validated: validate_message).
     Flags the report and its case as having news for the officer, and records
-    "message.reporter" with ids only. Flushes; the caller commits."""
+    "message.reporter" with ids only. ``by`` is the partner User following up
+    for the community member (assisted intake; the caller checked
+    can_follow_up_filed_report): the message is theirs and so is the audit
+    event; None for the anonymous reporter. Flushes; the caller commits."""
     if not isinstance(body, str) or not body.strip():
         raise ValueError(_("Please write your message."))
-    message = Message(report=report, sender="reporter", created_at=utcnow())
+    message = Message(report=report, sender="reporter", created_at=utcnow(),
+                      author_user_id=getattr(by, "id", None))
     message.body = body.strip()
     db.session.add(message)
     report.has_news = True
@@ -280,7 +284,8 @@ def add_reporter_message(report: Report, body: str) -> Message:
     db.session.flush()
     record(
         "message.reporter",
-        actor_role="reporter",
+        actor=by,
+        actor_role=None if by is not None else "reporter",
         body_id=case.body_id if case is not None else None,
         object_type="message",
         object_id=message.id,

@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from tracker.accounts.permissions import roles_required
+from tracker.cases.models import STATES
 from tracker.core.crypto import DecryptionError, decrypt_text, encrypt_text
 from tracker.core.i18n import current_language
 from tracker.extensions import db, limiter
+from tracker.intake import partner as partner_services
 from tracker.intake import services
 from tracker.intake.forms import FollowupForm, MessageForm, PulseForm, ReportForm, attach_errors
 from tracker.intake.models import Report
+from tracker.intake.permissions import can_follow_up_filed_report, can_view_filed_report, can_view_filed_reports
 from tracker.intake.photos import UploadedPhoto, process_photos
 from tracker.intake.receipts import format_receipt
 from tracker.intake.schema import PULSE_KEYS, validate_message, validate_pulse, validate_report
@@ -31,6 +35,7 @@ from tracker.intake.schema import PULSE_KEYS, validate_message, validate_pulse, 
 bp = Blueprint("intake", __name__, template_folder="templates")
 
 RECEIPT_SESSION_KEY = "receipt_once"
+PARTNER_FILED_SESSION_KEY = "partner_filed_once"
 FOLLOWUP_SESSION_KEY = "followup"
 FOLLOWUP_SESSION_MINUTES = 15
 
@@ -89,6 +94,10 @@ def report():
             result = services.submit_report(data, photos=processed, filed_by=_filing_partner())
             db.session.commit()
             session[RECEIPT_SESSION_KEY] = encrypt_text(result.receipt).decode()
+            if _filing_partner() is not None:
+                session[PARTNER_FILED_SESSION_KEY] = result.report.id
+            else:
+                session.pop(PARTNER_FILED_SESSION_KEY, None)
             return redirect(url_for("intake.receipt"))
         errors = attach_errors(form, problems)
     status = 200 if not errors else 400
@@ -103,6 +112,7 @@ def report():
 def receipt():
     """Show the receipt once: it is removed from the session as this page renders."""
     token = session.pop(RECEIPT_SESSION_KEY, None)
+    filed_id = session.pop(PARTNER_FILED_SESSION_KEY, None)
     code = None
     if token:
         try:
@@ -111,7 +121,12 @@ def receipt():
             code = None
     if not code:
         return render_template("intake/receipt_gone.html")
-    return render_template("intake/receipt.html", receipt=format_receipt(code), partner=_filing_partner())
+    partner = _filing_partner()
+    filed = None
+    if partner is not None and isinstance(filed_id, int):
+        found = db.session.get(Report, filed_id)
+        filed = found if can_view_filed_report(partner, found) else None
+    return render_template("intake/receipt.html", receipt=format_receipt(code), partner=partner, filed=filed)
 
 
 def _followup_report() -> Report | None:
@@ -203,3 +218,52 @@ def pulse():
 @bp.get("/pulse/thanks")
 def pulse_thanks():
     return render_template("intake/pulse_thanks.html")
+
+
+# --------------------------------------------------------------- partners
+# DESIGN §1: a partner sees the reports their organisation filed, their
+# statuses and message threads, and follows up on them, without the receipt.
+
+
+@bp.get("/partner/reports")
+@roles_required("partner")
+def partner_reports():
+    if not can_view_filed_reports(current_user):
+        abort(403)
+    status = request.args.get("status") or None
+    if status not in STATES:
+        status = None
+    after = request.args.get("after", type=int)
+    page = partner_services.list_filed_reports(
+        current_user.organisation_id, status=status, after=after, lang=current_language(),
+        page_size=partner_services.PAGE_SIZE,
+    )
+    return render_template("intake/partner_reports.html", page=page, status=status, states=STATES,
+                           organisation=current_user.organisation, after=after)
+
+
+@bp.route("/partner/reports/<int:report_id>", methods=["GET", "POST"])
+@roles_required("partner")
+def partner_report(report_id: int):
+    report = db.session.get(Report, report_id)
+    if report is None or not can_view_filed_report(current_user, report):
+        abort(404)  # another organisation's report does not exist for this partner
+    form = MessageForm()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not can_follow_up_filed_report(current_user, report):
+            abort(404)
+        body, problems = validate_message(form.body.data, strict_types=False)
+        if not problems:
+            services.add_reporter_message(report, body, by=current_user._get_current_object())
+            db.session.commit()
+            flash(_("Your information was added to the report."), "success")
+            return redirect(url_for("intake.partner_report", report_id=report.id))
+        errors = problems
+    view = partner_services.filed_report_view(
+        report, lang=current_language(), organisation_id=current_user.organisation_id
+    )
+    return (
+        render_template("intake/partner_report.html", view=view, message_form=form, errors=errors),
+        400 if errors else 200,
+    )
