@@ -122,3 +122,20 @@ def test_supervisor_is_told_what_waits_for_approval(app, client, login_as):
     login_as("supervisor", client_=other)
     html = other.get("/trends").get_data(as_text=True)
     assert "1 commander response is waiting for your approval." in html
+
+
+def test_response_from_an_alert_link_keeps_its_region_and_unit(app, db, client, login_as):
+    from tracker.reference.models import Region, Unit
+
+    login_as("commander")
+    region = db.session.scalar(sa.select(Region).filter_by(pcode="XV0302"))
+    unit = db.session.scalar(sa.select(Unit).filter_by(code="SF1"))
+    page = client.get(f"/trends/responses/new?alert=count:week:2026-11-23:region:{region.id}&grain=week"
+                      f"&period=2026-11-23&region={region.id}").get_data(as_text=True)
+    assert 'value="2026-11-23"' in page
+    resp = _write(client, region=str(region.id), unit=str(unit.id), alert=f"count:week:2026-11-23:region:{region.id}")
+    assert resp.status_code == 302
+    item = db.session.scalar(sa.select(CommanderResponse))
+    assert (item.region_id, item.unit_id, item.grain) == (region.id, unit.id, "month")
+    resp = _write(client, region="999999")  # a stale or forged link: no error, no region
+    assert resp.status_code == 302

@@ -115,19 +115,26 @@ def save_draft(
     if response is None:
         if not can_write_response(user):
             raise ResponseError(_("Only a commander can write a response."))
-        response = CommanderResponse(force_id=user.force_id, author_id=user.id, status="draft")
-        db.session.add(response)
     elif not can_edit_response(user, response):
         raise ResponseError(_("This response can no longer be changed."))
     if grain not in ("week", "month"):
         raise ResponseError(_("Choose a period."), "period")
+    if region_id is not None:
+        from tracker.reference.models import Region
+
+        if db.session.get(Region, region_id) is None:
+            region_id = None  # a stale link: the response is about the whole force
     if unit_id is not None:
         from tracker.reference.models import Unit
 
         unit = db.session.get(Unit, unit_id)
         if unit is None or unit.force_id != user.force_id:
             raise ResponseError(_("Choose one of your force's units."), "unit")
-    response.text = _clean_text(text)
+    text = _clean_text(text)
+    if response is None:
+        response = CommanderResponse(force_id=user.force_id, author_id=user.id, status="draft")
+        db.session.add(response)
+    response.text = text
     response.grain = grain
     response.period_start = period_start(period, grain)
     response.region_id = region_id
