@@ -53,7 +53,7 @@ def compile_translations(root: pathlib.Path = ROOT) -> list[pathlib.Path]:
             continue
         with po_path.open("rb") as fh:
             catalog = read_po(fh, locale=po_path.parent.parent.name)
-        tmp = mo_path.with_suffix(".mo.tmp")
+        tmp = mo_path.with_suffix(f".mo.{os.getpid()}.tmp")
         with tmp.open("wb") as fh:
             write_mo(fh, catalog, use_fuzzy=False)
         tmp.replace(mo_path)
