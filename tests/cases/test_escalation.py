@@ -133,3 +133,22 @@ def test_sweep_sends_one_digest_per_body(app, db, smtp_server, make_user, make_c
     assert theirs.ref in by_rcpt["other-chief@example.org"]["Subject"]
     assert "escalated: 0" in app.test_cli_runner().invoke(args=["sweep"]).output
     assert len(smtp_server.messages) == 2
+
+
+def test_savepoints_do_not_send_early_or_drop_the_mail(app, db, smtp_server, make_user, make_case):
+    from tracker.cases.workflow import perform
+
+    make_user("supervisor", email="chief@example.org")
+    case = make_case(state="investigating")
+    perform(case, "escalate", make_user("supervisor"), reason="Pattern")
+    with db.session.begin_nested():  # released: fires after_commit on the session
+        pass
+    try:
+        with db.session.begin_nested():
+            raise RuntimeError("rolled back to the savepoint")
+    except RuntimeError:
+        pass
+    assert smtp_server.messages == []
+    db.session.commit()
+    [msg] = smtp_server.wait_for(1)
+    assert case.ref in msg["Subject"]

@@ -92,14 +92,19 @@ def _listen() -> None:
         return
     _listening = True
     sa.event.listen(db.session, "after_commit", _after_commit)
-    sa.event.listen(db.session, "after_rollback", _after_rollback)
+    sa.event.listen(db.session, "after_soft_rollback", _after_soft_rollback)
 
 
-def _after_rollback(session) -> None:
-    session.info.pop(_PENDING, None)
+def _after_soft_rollback(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop(_PENDING, None)
 
 
 def _after_commit(session) -> None:
+    # after_commit also fires when a savepoint is released (e.g. the rollup
+    # upkeep's begin_nested() in before_commit): wait for the real commit.
+    if session.get_nested_transaction() is not None:
+        return
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
