@@ -104,7 +104,7 @@ SPECIAL = {
 
 # Everything that shows or acts on a single case, report, narrative, photo
 # or message: never for a commander or an admin (DESIGN §1).
-CASE_CONTENT_PREFIXES = ("/cases", "/api/v1/cases")
+CASE_CONTENT_PREFIXES = ("/cases", "/api/v1/cases", "/partner/reports")
 
 NARRATIVE = "Matrix sample narrative: the soldiers broke the blue door"
 PLACE = "Behind the matrix sample well"
