@@ -26,6 +26,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from babel.dates import format_skeleton
+from babel.lists import format_list
 from flask_babel import force_locale
 
 from tracker.accounts.models import User
@@ -46,6 +47,7 @@ class FiledReportRow:
     occurred_month: str  # "March 2026" in the reader's language
     region: str
     categories: list[str]  # translated labels
+    categories_text: str  # the labels as a list in the reader's language
     status: str
     status_label: str
     has_news: bool
@@ -67,6 +69,10 @@ def _label(mapping: dict, code: str, lang: str | None) -> str:
 
 def _month(day: date, lang: str | None) -> str:
     return format_skeleton("yMMMM", day, locale=lang or "en")
+
+
+def _list(labels: list[str], lang: str | None) -> str:
+    return format_list(labels, locale=lang or "en") if labels else ""
 
 
 def _status_expr():
@@ -152,6 +158,7 @@ def list_filed_reports(
             occurred_month=_month(r.occurred_on, lang),
             region=regions[r.region_id].name(lang) if r.region_id in regions else "",
             categories=[_label(CATEGORIES, code, lang) for code in categories[r.id]],
+            categories_text=_list([_label(CATEGORIES, code, lang) for code in categories[r.id]], lang),
             status=r.status,
             status_label=_label(STATES, r.status, lang),
             has_news=r.id in news,
@@ -196,6 +203,7 @@ def filed_report_view(report: Report, *, lang: str | None = None, organisation_i
         "occurred_month": _month(report.occurred_on, lang),
         "region": report.region.name(lang) if report.region is not None else "",
         "categories": [_label(CATEGORIES, code, lang) for code in report.category_codes],
+        "categories_text": _list([_label(CATEGORIES, code, lang) for code in report.category_codes], lang),
         "consent_contact": bool(report.consent_contact),
         "has_news": bool(messages) and messages[-1].sender == "officer",
         "messages": [
