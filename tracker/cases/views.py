@@ -35,7 +35,7 @@ def _labels() -> dict:
     from tracker.intake.models import NEEDS, PARTS_OF_DAY, PRECISIONS, RELATIONSHIPS, SEVERITIES, VICTIM_GROUPS
     from tracker.reference.models import CATEGORIES
 
-    return {
+    tables = {
         "states": STATES,
         "severities": SEVERITIES,
         "categories": CATEGORIES,
@@ -50,6 +50,8 @@ def _labels() -> dict:
         "note_kinds": NOTE_KINDS,
         "audit_actions": workflow.audit_labels(),
     }
+    # Translate each label once per request, not once per row.
+    return {name: {code: str(label) for code, label in table.items()} for name, table in tables.items()}
 
 
 # ------------------------------------------------------------------- queue
