@@ -44,3 +44,7 @@ def test_wsgi_entry_point_trusts_the_proxy_only_when_told(monkeypatch):
     app = runpy.run_path(str(ROOT / "wsgi.py"))["app"]
     assert isinstance(app.wsgi_app, ProxyFix)
     assert app.test_client().get("/healthz", headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 200
+    from tracker.extensions import db
+
+    with app.app_context():  # on PostgreSQL, close the connection /healthz opened
+        db.engine.dispose()
