@@ -280,7 +280,10 @@ def _login(client, email: str) -> None:
 @click.option("--seed", default=1, show_default=True)
 @click.option("--fresh", is_flag=True, help="Drop every table first.")
 @click.option("--batch-size", default=5000, show_default=True)
-def main(reports: int, database_url: str, n: int, seed: int, fresh: bool, batch_size: int) -> None:
+@click.option("--raw-requests", default=None, type=int, help="Timed requests from raw reports [default: requests/4, at least 3].")
+@click.option("--reuse-rollups", is_flag=True, help="Keep the rollups already in the database (no rebuild).")
+def main(reports: int, database_url: str, n: int, seed: int, fresh: bool, batch_size: int,
+         raw_requests: int | None, reuse_rollups: bool) -> None:
     import sqlalchemy as sa
 
     from tracker import create_app
@@ -295,6 +298,11 @@ def main(reports: int, database_url: str, n: int, seed: int, fresh: bool, batch_
         if fresh:
             db.drop_all()
         db.create_all()
+        from tracker.metrics.models import DurationRollup, PulseRollup, ReportRollup
+
+        for model in (ReportRollup, DurationRollup, PulseRollup):  # indexes added since the tables were made
+            for index in model.__table__.indexes:
+                index.create(bind=db.engine, checkfirst=True)
         load_reference_data()
         db.session.commit()
         have = db.session.scalar(sa.select(sa.func.count()).select_from(Report))
@@ -315,9 +323,15 @@ def main(reports: int, database_url: str, n: int, seed: int, fresh: bool, batch_
             db.session.execute(sa.text("ANALYZE"))
         db.session.commit()
         t = time.perf_counter()
-        stats = rollups.rebuild()
-        db.session.commit()
-        rollup_s = time.perf_counter() - t
+        if reuse_rollups and db.session.scalar(sa.select(sa.func.count()).select_from(ReportRollup)):
+            stats = {name: db.session.scalar(sa.select(sa.func.count()).select_from(m))
+                     for name, m in (("report_rows", ReportRollup), ("duration_rows", DurationRollup),
+                                     ("pulse_rows", PulseRollup))}
+            rollup_s = None
+        else:
+            stats = rollups.rebuild()
+            db.session.commit()
+            rollup_s = time.perf_counter() - t
         db.session.execute(sa.text("ANALYZE"))
         db.session.commit()
 
@@ -330,6 +344,7 @@ def main(reports: int, database_url: str, n: int, seed: int, fresh: bool, batch_
             db.session.commit()
         db.session.remove()
 
+    raw_n = raw_requests or max(3, n // 4)
     commander = app.test_client()
     _login(commander, email)
     anonymous = app.test_client()
@@ -339,17 +354,18 @@ def main(reports: int, database_url: str, n: int, seed: int, fresh: bool, batch_
         with app.app_context():
             fast, body_fast = _time(client, url, n)
         with app.app_context(), raw_source(dialect):
-            slow, body_slow = _time(client, url, max(3, n // 4))
+            slow, body_slow = _time(client, url, raw_n)
         same = _normalise(body_fast) == _normalise(body_slow)
         rows.append((url, statistics.median(fast), _p95(fast), statistics.median(slow), _p95(slow), same))
 
     where = app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]
     click.echo("")
-    click.echo(f"Database: {dialect} ({where}), {total:,} reports; rollup rebuild {rollup_s:.0f} s "
+    rebuilt = f"rollup rebuild {rollup_s:.0f} s" if rollup_s is not None else "rollups reused"
+    click.echo(f"Database: {dialect} ({where}), {total:,} reports; {rebuilt} "
                f"({stats['report_rows']:,} count rows, {stats['duration_rows']:,} duration rows, "
                f"{stats['pulse_rows']:,} survey rows)")
     click.echo(f"Server time per request, Flask test client, ms ({n} requests with rollups, "
-               f"{max(3, n // 4)} from raw reports, after one warm-up):")
+               f"{raw_n} from raw reports, after one warm-up); load average {os.getloadavg()[0]:.1f} at the end:")
     click.echo("")
     click.echo(f"| {'page':<42} | rollups median | rollups p95 | raw median | raw p95 | raw / rollups | same figures |")
     click.echo(f"|{'-' * 44}|---------------:|------------:|-----------:|--------:|--------------:|:------------:|")
@@ -357,7 +373,8 @@ def main(reports: int, database_url: str, n: int, seed: int, fresh: bool, batch_
         click.echo(f"| {url:<42} | {fm:14.1f} | {fp:11.1f} | {sm:10.0f} | {sp:7.0f} | {sm / fm:12.0f}× | "
                    f"{'yes' if same else 'NO'} |")
     click.echo("")
-    click.echo("Rerun: .venv/bin/python bench/trends.py --reports " + f"{reports} --database-url '{database_url}'")
+    click.echo("Rerun: .venv/bin/python bench/trends.py --reports " + f"{reports} --database-url '{database_url}'"
+               + (" --reuse-rollups" if reuse_rollups else ""))
 
 
 if __name__ == "__main__":

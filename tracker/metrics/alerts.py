@@ -60,6 +60,8 @@ def count_test(x: int, baseline_counts: list[int]) -> tuple[float, float]:
 def is_count_alert(x: int, baseline_counts: list[int]) -> bool:
     if x < MIN_COUNT:
         return False
+    if baseline_counts and x <= sum(baseline_counts) / len(baseline_counts):
+        return False  # at or below its own average: P(X ≥ x) ≥ about one half
     return count_test(x, baseline_counts)[1] < P_THRESHOLD
 
 

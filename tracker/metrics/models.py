@@ -52,6 +52,8 @@ class ReportRollup(db.Model):
         ),
         sa.Index("ix_report_rollup_force", "grain", "force_id", "category", "period_start"),
         sa.Index("ix_report_rollup_all", "grain", "category", "period_start"),
+        # Covering index for the per-category reads (by kind of harm, drivers).
+        sa.Index("ix_report_rollup_category", "grain", "force_id", "period_start", "category", "reports"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     grain: Mapped[str] = mapped_column(sa.String(5))  # "week" | "month"
@@ -90,7 +92,7 @@ class DurationRollup(db.Model):
         sa.UniqueConstraint(
             "period_start", "region_id", "force_id", "unit_id", "kind", "bucket", name="uq_duration_rollup_key"
         ),
-        sa.Index("ix_duration_rollup_force", "force_id", "period_start"),
+        sa.Index("ix_duration_rollup_force", "force_id", "period_start", "kind", "bucket", "n"),  # covering
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     period_start: Mapped[date] = mapped_column(sa.Date)

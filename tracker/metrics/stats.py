@@ -110,6 +110,14 @@ def poisson_sf(x: int, lam: float) -> float:
             if t < total * 1e-17:
                 break
         return min(1.0, total)
-    # Otherwise the tail is large: 1 − P(X ≤ x−1), summing the lower terms.
-    lower = sum(term(k) for k in range(0, x))
+    # Otherwise the tail is large: 1 − P(X ≤ x−1). The lower terms fall as
+    # k goes down from x−1 (≤ λ), so sum downwards until they vanish.
+    lower, k = 0.0, x - 1
+    t = term(k)
+    while k >= 0 and t > 0.0:
+        lower += t
+        t *= k / lam
+        k -= 1
+        if t < lower * 1e-17:
+            break
     return max(0.0, 1.0 - lower)
