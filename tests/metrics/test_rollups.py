@@ -208,3 +208,22 @@ def test_reports_filed_through_intake_and_moved_through_the_workflow(app, db, ma
     rebuild()
     db.session.commit()
     assert _snapshot(db) == live
+
+
+def test_changing_a_reports_unit_moves_it_between_rows(app, db):
+    from tracker.reference.models import Unit
+
+    report = add_report(unit="BDE4")
+    add_report(unit="BN12")
+    db.session.commit()
+    db.session.expire_all()
+    report.unit_id = db.session.scalar(sa.select(Unit.id).where(Unit.code == "SF1"))
+    db.session.commit()
+    live = _snapshot(db)
+    from tracker.metrics.rollups import rebuild
+
+    rebuild()
+    db.session.commit()
+    assert _snapshot(db) == live
+    units = {r.unit_id for r in db.session.scalars(sa.select(ReportRollup).where(ReportRollup.reports > 0))}
+    assert report.unit_id in units and len(units) == 2

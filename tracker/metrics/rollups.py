@@ -307,7 +307,9 @@ def rebuild(session=None, *, batch: int = 20000, progress=None) -> dict[str, int
 # --------------------------------------------------------------------------- live path
 
 
-def _recompute_report_slice(session, regions: RegionMap, grain: str, start: date, region: int) -> None:
+def _recompute_report_slice(
+    session, regions: RegionMap, grain: str, start: date, region: int, force: int, unit: int
+) -> None:
     from tracker.intake.models import Report
     from tracker.metrics.models import DurationRollup, ReportRollup
 
@@ -315,6 +317,8 @@ def _recompute_report_slice(session, regions: RegionMap, grain: str, start: date
         Report.region_id.in_(regions.raw_regions(region)),
         Report.occurred_on >= start,
         Report.occurred_on <= period_end(start, grain),
+        Report.force_id == force if force else Report.force_id.is_(None),
+        Report.unit_id == unit if unit else Report.unit_id.is_(None),
     )
     if grain == "week":
         q = q.where(Report.occurred_precision == "day")
@@ -323,13 +327,17 @@ def _recompute_report_slice(session, regions: RegionMap, grain: str, start: date
         agg.add(r, cats, regions, grains=(grain,), only=(grain, start, region))
     session.execute(
         sa.delete(ReportRollup).where(
-            ReportRollup.grain == grain, ReportRollup.period_start == start, ReportRollup.region_id == region
+            ReportRollup.grain == grain, ReportRollup.period_start == start, ReportRollup.region_id == region,
+            ReportRollup.force_id == force, ReportRollup.unit_id == unit,
         )
     )
     _insert(session, ReportRollup.__table__, _count_rows(agg))
     if grain == "month":
         session.execute(
-            sa.delete(DurationRollup).where(DurationRollup.period_start == start, DurationRollup.region_id == region)
+            sa.delete(DurationRollup).where(
+                DurationRollup.period_start == start, DurationRollup.region_id == region,
+                DurationRollup.force_id == force, DurationRollup.unit_id == unit,
+            )
         )
         _insert(session, DurationRollup.__table__, _duration_rows(agg))
 
@@ -352,12 +360,16 @@ def _dirty(session) -> dict:
     return session.info.setdefault(DIRTY, {"slices": set(), "report_ids": set(), "case_ids": set()})
 
 
-def _report_slices(occurred_on, precision, region_id) -> list[tuple]:
+def _report_slices(occurred_on, precision, region_id, force_id, unit_id) -> list[tuple]:
+    """The rollup slices a report falls in: (kind, grain, period, region,
+    force, unit). Slices are this narrow so that upkeep stays quick with
+    millions of reports."""
     if occurred_on is None or region_id is None:
         return []
-    out = [("report", "month", period_start(occurred_on, "month"), region_id)]
+    f, u = force_id or 0, unit_id or 0
+    out = [("report", "month", period_start(occurred_on, "month"), region_id, f, u)]
     if precision == "day":
-        out.append(("report", "week", period_start(occurred_on, "week"), region_id))
+        out.append(("report", "week", period_start(occurred_on, "week"), region_id, f, u))
     return out
 
 
@@ -401,14 +413,16 @@ def refresh(session=None) -> int:
         if case_ids:
             cond.append(Report.case_id.in_(sorted(case_ids)))
         for row in session.execute(
-            sa.select(Report.occurred_on, Report.occurred_precision, Report.region_id).where(sa.or_(*cond))
+            sa.select(
+                Report.occurred_on, Report.occurred_precision, Report.region_id, Report.force_id, Report.unit_id
+            ).where(sa.or_(*cond))
         ):
             slices.update(_report_slices(*row))
     session.info.pop(DIRTY, None)
     if not slices:
         return 0
     regions = RegionMap()
-    keys = sorted({(kind, grain, start, regions.rollup_region(rid)[1]) for kind, grain, start, rid in slices})
+    keys = sorted({(kind, grain, start, regions.rollup_region(rid)[1], f, u) for kind, grain, start, rid, f, u in slices})
     if session.get_bind().dialect.name != "postgresql":
         # SQLite has one writer at a time: no two recomputations can interleave.
         for key in keys:
@@ -432,9 +446,9 @@ def refresh(session=None) -> int:
 
 
 def _recompute(session, regions: RegionMap, key: tuple) -> None:
-    kind, grain, start, region = key
+    kind, grain, start, region, force, unit = key
     if kind == "report":
-        _recompute_report_slice(session, regions, grain, start, region)
+        _recompute_report_slice(session, regions, grain, start, region, force, unit)
     else:
         _recompute_pulse_slice(session, regions, start, region)
 
@@ -476,28 +490,29 @@ def _after_flush(session, _ctx) -> None:
         state = inspect(obj)
         is_new = obj in session.new
         if isinstance(obj, Report):
+            now = _report_slices(obj.occurred_on, obj.occurred_precision, obj.region_id, obj.force_id, obj.unit_id)
             if is_new or obj in session.deleted:
-                dirty["slices"].update(_report_slices(obj.occurred_on, obj.occurred_precision, obj.region_id))
+                dirty["slices"].update(now)
             elif _changed(state, REPORT_ATTRS):
-                dirty["slices"].update(_report_slices(obj.occurred_on, obj.occurred_precision, obj.region_id))
+                dirty["slices"].update(now)
                 dirty["slices"].update(
-                    _report_slices(
-                        _old(state, "occurred_on"), _old(state, "occurred_precision"), _old(state, "region_id")
-                    )
+                    _report_slices(*(_old(state, a) for a in ("occurred_on", "occurred_precision", "region_id",
+                                                               "force_id", "unit_id")))
                 )
         elif isinstance(obj, ReportCategory):
             if obj.report_id is not None:
                 dirty["report_ids"].add(obj.report_id)
             if obj in session.deleted and obj.report is not None:
                 r = obj.report
-                dirty["slices"].update(_report_slices(r.occurred_on, r.occurred_precision, r.region_id))
+                dirty["slices"].update(_report_slices(r.occurred_on, r.occurred_precision, r.region_id, r.force_id,
+                                                      r.unit_id))
         elif isinstance(obj, Case):
             if is_new or _changed(state, CASE_ATTRS):
                 dirty["case_ids"].add(obj.id)
         elif isinstance(obj, PulseResponse):
             for month, region in {(obj.month, obj.region_id), (_old(state, "month"), _old(state, "region_id"))}:
                 if month is not None and region is not None:
-                    dirty["slices"].add(("pulse", "month", period_start(month, "month"), region))
+                    dirty["slices"].add(("pulse", "month", period_start(month, "month"), region, 0, 0))
 
 
 def _before_commit(session) -> None:
@@ -540,8 +555,8 @@ def register_listeners() -> None:
 
     # Load the old value before a change (even on an expired object), so
     # that the slice a report or answer leaves is recomputed too.
-    for attr in (Report.occurred_on, Report.occurred_precision, Report.region_id, PulseResponse.month,
-                 PulseResponse.region_id):
+    for attr in (Report.occurred_on, Report.occurred_precision, Report.region_id, Report.force_id, Report.unit_id,
+                 PulseResponse.month, PulseResponse.region_id):
         event.listen(attr, "set", _keep_old, active_history=True, retval=True)
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "before_commit", _before_commit)
