@@ -117,7 +117,8 @@ def _report(r) -> dict:
 
 
 def _load(ref: str) -> Case:
-    case = db.session.scalar(sa.select(Case).where(Case.ref == ref))
+    # A NUL byte matches no reference (and PostgreSQL refuses it in a query).
+    case = db.session.scalar(sa.select(Case).where(Case.ref == ref)) if "\x00" not in ref else None
     if case is None or not perm.can_view_case(current_user, case):
         raise ApiError(404, _("No case of your body has this reference."))
     return case
@@ -206,7 +207,7 @@ def staff_transition(ref: str):
     action = _text(body, "action") or ""
     target = _text(body, "target")
     if action == "merge" and target:
-        survivor = db.session.scalar(sa.select(Case).where(Case.ref == target.strip()))
+        survivor = db.session.scalar(sa.select(Case).where(Case.ref == target.strip())) if "\x00" not in target else None
         if survivor is None or not perm.can_view_case(current_user, survivor):
             raise ApiError(400, _("Some fields need attention."), {"target": _("No case of your body has this reference.")})
         target = survivor

@@ -82,13 +82,14 @@ def parse_filters(args) -> QueueFilters:
             f.errors["category"] = _("Unknown category.")
     region = (args.get("region") or "").strip()
     if region:
-        if db.session.scalar(sa.select(Region.id).where(Region.pcode == region)) is not None:
+        # A NUL byte matches no code (and PostgreSQL refuses it in a query).
+        if "\x00" not in region and db.session.scalar(sa.select(Region.id).where(Region.pcode == region)) is not None:
             f.region = region
         else:
             f.errors["region"] = _("Unknown region.")
     force = (args.get("force") or "").strip()
     if force:
-        if db.session.scalar(sa.select(Force.id).where(Force.code == force)) is not None:
+        if "\x00" not in force and db.session.scalar(sa.select(Force.id).where(Force.code == force)) is not None:
             f.force = force
         else:
             f.errors["force"] = _("Unknown force.")

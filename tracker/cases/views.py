@@ -118,7 +118,8 @@ def queue():
 
 
 def _load(ref: str) -> Case:
-    case = db.session.scalar(sa.select(Case).where(Case.ref == ref))
+    # A NUL byte matches no reference (and PostgreSQL refuses it in a query).
+    case = db.session.scalar(sa.select(Case).where(Case.ref == ref)) if "\x00" not in ref else None
     if case is None:
         abort(404)
     return case
@@ -216,7 +217,8 @@ def transition(ref: str):
     try:
         if action == "merge":
             target_ref = (target or "").strip()
-            survivor = db.session.scalar(sa.select(Case).where(Case.ref == target_ref)) if target_ref else None
+            survivor = (db.session.scalar(sa.select(Case).where(Case.ref == target_ref))
+                        if target_ref and "\x00" not in target_ref else None)
             if target_ref and (survivor is None or not perm.can_view_case(current_user, survivor)):
                 raise TransitionError(_("No case of your body has this reference."), field="target")
             target = survivor
