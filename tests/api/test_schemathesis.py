@@ -5,8 +5,15 @@ from the document itself, through the WSGI app (no server, no network).
 Staff operations carry a bearer token of an officer of the demo body (NOC),
 and half of the generated ``{ref}`` path parameters (and follow-up receipts)
 are swapped for a real case reference (receipt), so the 200 paths run, not
-only the 404s. Checks: no 5xx, status codes and response bodies as the
-document says, Content-Type as documented.
+only the 404s; likewise half of the reports and pulses get a real place (and
+a valid date), so filing succeeds too. Schemathesis generates valid and
+invalid data (positive and negative modes). Checks: no 5xx; status codes,
+Content-Type, response bodies and response headers as the document says.
+
+The schema is built from the document served by a throwaway app
+(``schemathesis.pytest.from_fixture`` would be the natural way, but it sets
+``node._nodeid``, which pytest 9 no longer has); each request goes to the
+test's own ``app`` through WSGI (``call_and_validate(app=app)``).
 """
 import datetime
 import os
@@ -18,6 +25,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -29,7 +37,8 @@ from tracker.extensions import limiter
 # explore: TRACKER_SCHEMATHESIS_EXAMPLES=500 (random examples, new each run).
 EXPLORE = bool(os.environ.get("TRACKER_SCHEMATHESIS_EXAMPLES"))
 EXAMPLES = int(os.environ.get("TRACKER_SCHEMATHESIS_EXAMPLES") or 25)
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+          response_headers_conformance]
 
 
 class Staff:
@@ -56,9 +65,7 @@ def staff(app, db, make_user, make_report):
 
 
 def _document() -> dict:
-    """The document as served (built by a throwaway app: it needs no database).
-    ``schemathesis.pytest.from_fixture`` would load it from the test's app, but
-    it does not work with pytest 9 (it sets ``node._nodeid``)."""
+    """The document as served (by a throwaway app: serving it needs no database)."""
     app = create_app("testing")
     with app.test_client() as client:
         resp = client.get("/api/v1/openapi.json")
