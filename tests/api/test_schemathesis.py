@@ -57,7 +57,7 @@ def staff(app, db, make_user, make_report):
     report, receipt = make_report(categories=["killing"])
     db.session.commit()
     was = limiter.enabled
-    limiter.enabled = False  # rate limits would only add 429 noise here (tests/api/test_ratelimit* cover them)
+    limiter.enabled = False  # rate limits would only add 429 noise here (the limited_api tests in tests/api cover them)
     try:
         yield Staff({"Authorization": f"Bearer {plain}"}, report.case.ref, receipt)
     finally:
