@@ -227,3 +227,53 @@ def test_changing_a_reports_unit_moves_it_between_rows(app, db):
     assert _snapshot(db) == live
     units = {r.unit_id for r in db.session.scalars(sa.select(ReportRollup).where(ReportRollup.reports > 0))}
     assert report.unit_id in units and len(units) == 2
+
+
+def test_cases_moving_back_and_forth_keep_rollups_equal_to_a_rebuild(app, db, runner):
+    """In-place upkeep: cases resolved, reopened, resolved again (two moves
+    in one transaction, one inside a rolled-back savepoint), a report moved
+    to another case and given another category: still equal to a rebuild,
+    with no row left at zero."""
+    from tracker.cases.models import Case
+    from tracker.intake.models import ReportCategory
+
+    rng = random.Random(5)
+    reports = [
+        add_report(occurred_on=date(2026, 4, rng.randint(1, 28)), opened=datetime(2026, 4, 1, 9),
+                   unit=rng.choice(["BDE4", None]), categories=rng.sample(["assault", "threats", "torture"], 2))
+        for _ in range(12)
+    ]
+    db.session.commit()
+    cases = [db.session.get(Case, r.case_id) for r in reports]
+    outcomes = ["substantiated", "not_substantiated", "unable_to_determine"]
+    for step in range(6):
+        for case in rng.sample(cases, 5):
+            if case.state == "resolved":
+                case.state, case.outcome, case.resolved_at = "investigating", None, None
+            else:
+                case.state, case.outcome = "resolved", rng.choice(outcomes)
+                case.triaged_at = case.triaged_at or datetime(2026, 4, 1 + step, 9)
+                case.resolved_at = datetime(2026, 4, 10, 9) + timedelta(days=rng.randint(0, 300))
+            db.session.flush()
+        case = rng.choice(cases)
+        with db.session.begin_nested() as sp:
+            case.state, case.outcome, case.resolved_at = "closed", "substantiated", datetime(2026, 9, 1)
+            db.session.flush()
+            sp.rollback()
+        db.session.commit()
+
+    def assert_equal_to_a_rebuild():
+        live = _snapshot(db)
+        assert all(row[8] > 0 for row in live[0]) and all(row[-1] > 0 for row in live[1])
+        result = runner.invoke(args=["rollup"])
+        assert result.exit_code == 0, result.output
+        db.session.expire_all()
+        assert _snapshot(db) == live
+
+    assert_equal_to_a_rebuild()
+    moved = reports[0]
+    moved.case_id = cases[1].id
+    db.session.add(ReportCategory(report_id=reports[2].id, category="killing"))
+    cases[1].state, cases[1].outcome, cases[1].resolved_at = "resolved", "substantiated", datetime(2026, 6, 1)
+    db.session.commit()
+    assert_equal_to_a_rebuild()

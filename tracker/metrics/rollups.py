@@ -4,10 +4,22 @@ Two paths, one aggregation function (``_aggregate``), so they always agree:
 
 * ``rebuild()`` (``flask --app tracker rollup``): empties the rollups and
   recomputes everything in one streaming pass. Idempotent.
-* live upkeep: session events note which (period, district) slices a flush
-  touched (a new report, a report edited, a case that moved, a pulse
-  answer); just before the transaction commits, those slices are recomputed
-  from the raw rows (indexed by region and date), in the same transaction.
+* live upkeep, just before each commit, in the same transaction, from what
+  session events noted at each flush:
+  - a report inserted in this transaction: its contribution (read back
+    from the database at commit, with its categories and case) is added to
+    the rollup rows in place (``UPDATE ... SET n = n + d``, INSERT if the
+    row is new);
+  - an existing case that moved (state, outcome, dates): for each of its
+    existing reports, the contribution with the case as it was at the start
+    of the transaction is taken away and the one with the case as it is now
+    is added, in place (rows that fall to zero are deleted);
+  - anything else (a report edited or deleted, categories changed on an
+    existing report, a pulse answer, a report moved to another case):
+    the (period, district, force, unit) slices concerned are recomputed
+    from the raw rows, and in-place changes to those slices are dropped.
+  The in-place path keeps a commit to tens of milliseconds however many
+  reports a slice holds; a recompute reads the whole slice.
   No other module has to call anything. Bulk loaders that bypass the ORM
   (or wrap their work in ``paused()``) call ``rebuild()`` afterwards.
 
@@ -19,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import types
 import zlib
 from collections import defaultdict
 from datetime import date, datetime
@@ -123,6 +136,7 @@ def _report_query():
     return (
         sa.select(
             Report.id,
+            Report.case_id,
             Report.occurred_on,
             Report.occurred_precision,
             Report.region_id,
@@ -173,9 +187,12 @@ class Aggregates:
         self.counts: dict[tuple, list[int]] = defaultdict(lambda: [0] * 16)
         self.durations: dict[tuple, int] = defaultdict(int)
 
-    def add(self, r, categories: list[str], regions: RegionMap, grains=GRAINS, only: tuple | None = None) -> None:
-        """Add one report. ``only`` = (grain, period_start, region_id) limits
-        the contribution to one slice (for the live path)."""
+    def add(
+        self, r, categories: list[str], regions: RegionMap, grains=GRAINS, only: tuple | None = None, sign: int = 1
+    ) -> None:
+        """Add one report (``sign=-1``: take it away). ``only`` = (grain,
+        period_start, region_id) limits the contribution to one slice (for
+        the live path)."""
         province, region = regions.rollup_region(r.region_id)
         resolved = r.state in RESOLVED_STATES and r.outcome is not None
         values = [
@@ -193,7 +210,7 @@ class Aggregates:
             int(resolved),
         ] + [int(resolved and r.outcome == o) for o in OUTCOME_FIELDS]
         force, unit = r.force_id or 0, r.unit_id or 0
-        nonzero = [(i, v) for i, v in enumerate(values) if v]  # mostly reports + a flag or two
+        nonzero = [(i, v * sign) for i, v in enumerate(values) if v]  # mostly reports + a flag or two
         cats = ["*"] + sorted(set(categories))
         counts = self.counts
         for grain in grains:
@@ -211,7 +228,7 @@ class Aggregates:
                 resolution = _days(r.created_at, r.resolved_at) if resolved else None
                 for kind, days in (("triage", triage), ("resolution", resolution)):
                     if days is not None:
-                        self.durations[(start, province, region, force, unit, kind, duration_bucket(days))] += 1
+                        self.durations[(start, province, region, force, unit, kind, duration_bucket(days))] += sign
 
 
 def _count_rows(agg: Aggregates) -> list[dict]:
@@ -357,7 +374,16 @@ def _recompute_pulse_slice(session, regions: RegionMap, start: date, region: int
 
 
 def _dirty(session) -> dict:
-    return session.info.setdefault(DIRTY, {"slices": set(), "report_ids": set(), "case_ids": set()})
+    """What the flushes of this transaction changed: ``slices`` and the
+    current slices of ``report_ids`` and of the reports of ``case_ids`` to
+    recompute; ``new_report_ids`` (inserted in this transaction) and
+    ``case_old`` ({case id: its counted fields at the start of the
+    transaction}) to apply in place; ``new_case_ids`` (never in case_old)."""
+    return session.info.setdefault(
+        DIRTY,
+        {"slices": set(), "report_ids": set(), "case_ids": set(), "new_report_ids": set(), "new_case_ids": set(),
+         "case_old": {}},
+    )
 
 
 def _report_slices(occurred_on, precision, region_id, force_id, unit_id) -> list[tuple]:
@@ -397,52 +423,125 @@ def apply_case_change(case, old=None, new=None, session=None) -> None:
 
 
 def refresh(session=None) -> int:
-    """Recompute every slice noted dirty in this session. Returns how many."""
+    """Bring the rollups up to date with what this session's flushes noted
+    (in place where exact, else by recomputing slices). Returns how many
+    slices were touched."""
     from tracker.intake.models import Report
 
     session = session or db.session
-    dirty = session.info.get(DIRTY)
+    dirty = session.info.pop(DIRTY, None)
     if not dirty:
         return 0
+    new_ids = sorted(dirty["new_report_ids"])
     slices = set(dirty["slices"])
-    ids, case_ids = dirty["report_ids"], dirty["case_ids"]
+    ids, case_ids = dirty["report_ids"] - dirty["new_report_ids"], dirty["case_ids"]
     if ids or case_ids:
         cond = []
         if ids:
             cond.append(Report.id.in_(sorted(ids)))
         if case_ids:
             cond.append(Report.case_id.in_(sorted(case_ids)))
-        for row in session.execute(
-            sa.select(
-                Report.occurred_on, Report.occurred_precision, Report.region_id, Report.force_id, Report.unit_id
-            ).where(sa.or_(*cond))
-        ):
+        q = sa.select(
+            Report.occurred_on, Report.occurred_precision, Report.region_id, Report.force_id, Report.unit_id
+        ).where(sa.or_(*cond))
+        if new_ids:
+            q = q.where(Report.id.not_in(new_ids))
+        for row in session.execute(q):
             slices.update(_report_slices(*row))
-    session.info.pop(DIRTY, None)
-    if not slices:
+    case_old = {cid: old for cid, old in dirty["case_old"].items() if cid not in dirty["new_case_ids"]}
+    if not slices and not new_ids and not case_old:
         return 0
     regions = RegionMap()
-    keys = sorted({(kind, grain, start, regions.rollup_region(rid)[1], f, u) for kind, grain, start, rid, f, u in slices})
+    delta = Aggregates()
+    if new_ids:
+        # A report new in this transaction: add what it counts now.
+        for r, cats in _grouped(session.execute(_report_query().where(Report.id.in_(new_ids)))):
+            delta.add(r, cats, regions)
+    if case_old:
+        # An existing case moved: its (existing) reports counted with the
+        # case as it was; take that away and add what they count now.
+        q = _report_query().where(Report.case_id.in_(sorted(case_old)))
+        if new_ids:
+            q = q.where(Report.id.not_in(new_ids))
+        for r, cats in _grouped(session.execute(q)):
+            before = types.SimpleNamespace(**{**r._mapping, **case_old[r.case_id]})
+            delta.add(before, cats, regions, sign=-1)
+            delta.add(r, cats, regions)
+    recompute = {(kind, grain, start, regions.rollup_region(rid)[1], f, u) for kind, grain, start, rid, f, u in slices}
+    touched = recompute | _delta_slices(delta)
     if session.get_bind().dialect.name != "postgresql":
-        # SQLite has one writer at a time: no two recomputations can interleave.
-        for key in keys:
-            _recompute(session, regions, key)
-        return len(keys)
+        # SQLite has one writer at a time: nothing can interleave.
+        _apply(session, regions, recompute, delta)
+        return len(touched)
     # PostgreSQL: two transactions recomputing the same slice would both
-    # delete and insert it. A per-slice advisory lock (taken in a fixed
-    # order, so no deadlock) makes the second wait, then see the first's
-    # rows. Should anything still fail, the report itself must not: the
-    # savepoint is rolled back and the next ``flask rollup`` corrects it.
+    # delete and insert it, and two adding to a missing row would both
+    # insert it. A per-slice advisory lock (taken in a fixed order, so no
+    # deadlock) makes the second wait, then see the first's rows. Should
+    # anything still fail, the report itself must not: the savepoint is
+    # rolled back and the next ``flask rollup`` corrects it.
     try:
         with session.begin_nested():
-            for key in keys:
+            for key in sorted(touched):
                 lock = zlib.crc32(repr(key).encode()) - 2**31
                 session.execute(sa.text("SELECT pg_advisory_xact_lock(7235002, :k)"), {"k": lock})
-                _recompute(session, regions, key)
+            _apply(session, regions, recompute, delta)
     except sa.exc.SQLAlchemyError:
         logging.getLogger(__name__).exception("rollup upkeep failed; run `flask rollup` to correct it")
         return 0
-    return len(keys)
+    return len(touched)
+
+
+def _delta_slices(delta: Aggregates) -> set[tuple]:
+    out = {("report", k[0], k[1], k[3], k[4], k[5]) for k, vals in delta.counts.items() if any(vals)}
+    out.update(("report", "month", k[0], k[2], k[3], k[4]) for k, n in delta.durations.items() if n)
+    return out
+
+
+def _apply(session, regions: RegionMap, recompute: set[tuple], delta: Aggregates) -> None:
+    """Add ``delta`` in place, except to slices in ``recompute`` (recomputed
+    from the raw rows instead, as is any slice the delta does not fit)."""
+    from tracker.metrics.models import COUNT_FIELDS, DurationRollup, ReportRollup
+
+    redo = set(recompute)
+    t = ReportRollup.__table__
+    for (grain, start, province, region, force, unit, cat, sev), vals in delta.counts.items():
+        key = ("report", grain, start, region, force, unit)
+        if key in redo or not any(vals):
+            continue
+        where = (
+            t.c.grain == grain, t.c.period_start == start, t.c.region_id == region, t.c.force_id == force,
+            t.c.unit_id == unit, t.c.category == cat, t.c.severity == sev,
+        )
+        changes = {f: t.c[f] + v for f, v in zip(COUNT_FIELDS, vals) if v}
+        if session.execute(sa.update(t).where(*where).values(changes)).rowcount == 0:
+            if min(vals) < 0:  # taking away from a row that is not there: out of step
+                redo.add(key)
+                continue
+            row = dict(grain=grain, period_start=start, province_id=province, region_id=region, force_id=force,
+                       unit_id=unit, category=cat, severity=sev)
+            row.update(zip(COUNT_FIELDS, vals))
+            session.execute(sa.insert(t), [row])
+        elif min(vals) < 0:
+            session.execute(sa.delete(t).where(*where, t.c.reports <= 0))
+    d = DurationRollup.__table__
+    for (start, province, region, force, unit, kind, bucket), n in delta.durations.items():
+        key = ("report", "month", start, region, force, unit)
+        if key in redo or not n:
+            continue
+        where = (
+            d.c.period_start == start, d.c.region_id == region, d.c.force_id == force, d.c.unit_id == unit,
+            d.c.kind == kind, d.c.bucket == bucket,
+        )
+        if session.execute(sa.update(d).where(*where).values(n=d.c.n + n)).rowcount == 0:
+            if n < 0:
+                redo.add(key)
+                continue
+            session.execute(sa.insert(d), [dict(period_start=start, province_id=province, region_id=region,
+                                                force_id=force, unit_id=unit, kind=kind, bucket=bucket, n=n)])
+        elif n < 0:
+            session.execute(sa.delete(d).where(*where, d.c.n <= 0))
+    for key in sorted(redo):
+        _recompute(session, regions, key)
 
 
 def _recompute(session, regions: RegionMap, key: tuple) -> None:
@@ -482,16 +581,25 @@ def _after_flush(session, _ctx) -> None:
 
     if session.info.get(PAUSED):
         return
-    dirty = None
-    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
-        if not isinstance(obj, (Report, ReportCategory, Case, PulseResponse)):
-            continue
-        dirty = dirty or _dirty(session)
+    objs = [
+        o for o in list(session.new) + list(session.dirty) + list(session.deleted)
+        if isinstance(o, (Report, ReportCategory, Case, PulseResponse))
+    ]
+    if not objs:
+        return
+    dirty = _dirty(session)
+    new_reports = dirty["new_report_ids"]
+    for obj in objs:  # reports first: a new report's categories are read with it
+        if isinstance(obj, Report) and obj in session.new and obj not in session.deleted:
+            new_reports.add(obj.id)
+    for obj in objs:
         state = inspect(obj)
         is_new = obj in session.new
         if isinstance(obj, Report):
+            if obj.id in new_reports:
+                continue  # added as it stands at commit
             now = _report_slices(obj.occurred_on, obj.occurred_precision, obj.region_id, obj.force_id, obj.unit_id)
-            if is_new or obj in session.deleted:
+            if obj in session.deleted:
                 dirty["slices"].update(now)
             elif _changed(state, REPORT_ATTRS):
                 dirty["slices"].update(now)
@@ -500,6 +608,8 @@ def _after_flush(session, _ctx) -> None:
                                                                "force_id", "unit_id")))
                 )
         elif isinstance(obj, ReportCategory):
+            if obj.report_id in new_reports:
+                continue
             if obj.report_id is not None:
                 dirty["report_ids"].add(obj.report_id)
             if obj in session.deleted and obj.report is not None:
@@ -507,8 +617,16 @@ def _after_flush(session, _ctx) -> None:
                 dirty["slices"].update(_report_slices(r.occurred_on, r.occurred_precision, r.region_id, r.force_id,
                                                       r.unit_id))
         elif isinstance(obj, Case):
-            if is_new or _changed(state, CASE_ATTRS):
+            if is_new:
+                dirty["new_case_ids"].add(obj.id)
                 dirty["case_ids"].add(obj.id)
+            elif obj.id in dirty["new_case_ids"]:
+                dirty["case_ids"].add(obj.id)
+            elif obj in session.deleted:
+                dirty["case_ids"].add(obj.id)
+            elif _changed(state, CASE_ATTRS):
+                # As it was before the transaction's first change to it.
+                dirty["case_old"].setdefault(obj.id, {a: _old(state, a) for a in CASE_ATTRS})
         elif isinstance(obj, PulseResponse):
             for month, region in {(obj.month, obj.region_id), (_old(state, "month"), _old(state, "region_id"))}:
                 if month is not None and region is not None:
@@ -551,14 +669,18 @@ def register_listeners() -> None:
         return
     from flask_sqlalchemy.session import Session
 
+    from tracker.cases.models import Case
     from tracker.intake.models import PulseResponse, Report
 
     # Load the old value before a change (even on an expired object), so
-    # that the slice a report or answer leaves is recomputed too.
+    # that the slice a report or answer leaves is recomputed too, and what
+    # a case's reports counted before it moved can be taken away.
     for attr in (Report.occurred_on, Report.occurred_precision, Report.region_id, Report.force_id, Report.unit_id,
-                 PulseResponse.month, PulseResponse.region_id):
+                 PulseResponse.month, PulseResponse.region_id, *(getattr(Case, a) for a in CASE_ATTRS)):
         event.listen(attr, "set", _keep_old, active_history=True, retval=True)
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "before_commit", _before_commit)
-    event.listen(Session, "after_soft_rollback", lambda session, _tx: _after_rollback(session))
+    # A rolled-back savepoint keeps what earlier flushes noted (what it
+    # noted itself is harmless: re-read or recomputed from the database).
+    event.listen(Session, "after_soft_rollback", lambda session, tx: None if tx.nested else _after_rollback(session))
     _registered = True
