@@ -21,7 +21,7 @@ import click
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if sys.path and os.path.abspath(sys.path[0] or ".") == HERE:
-    sys.path.pop(0)  # bench/ has scripts (queue.py …) that would shadow standard modules
+    sys.path.pop(0)  # import the project from its root, not from bench/
 sys.path.insert(0, os.path.dirname(HERE))
 
 

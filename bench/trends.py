@@ -26,9 +26,8 @@ from datetime import date, datetime
 
 import click
 
-# Run as a script, bench/ is first on sys.path, where bench/queue.py would
-# hide the standard library's queue (used by multiprocessing): use the
-# project root instead.
+# Run as a script, bench/ is first on sys.path; import the project from its
+# root instead, so that no bench script can shadow a standard module.
 _BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _BENCH]
 sys.path.insert(0, os.path.dirname(_BENCH))

@@ -1,7 +1,7 @@
 """Time the case queue: its first page and its 1,000th page.
 
     .venv/bin/python bench/generate.py --reports 1000000 --database-url sqlite:////tmp/bench.db
-    .venv/bin/python bench/queue.py --database-url sqlite:////tmp/bench.db
+    .venv/bin/python bench/queue_pages.py --database-url sqlite:////tmp/bench.db
 
 Measures, on the body with the most cases:
 
@@ -161,7 +161,7 @@ def main(database_url: str, runs: int, page_no: int, config_name: str) -> None:
     click.echo(f"median of {runs} runs (min–max), milliseconds:")
     for label, (med, lo, hi) in rows:
         click.echo(f"  {label:<48} {med:8.1f}   ({lo:.1f}–{hi:.1f})")
-    click.echo(f"rerun: .venv/bin/python bench/queue.py --database-url {database_url} --runs {runs} --page {page_no}")
+    click.echo(f"rerun: .venv/bin/python bench/queue_pages.py --database-url {database_url} --runs {runs} --page {page_no}")
 
 
 if __name__ == "__main__":
