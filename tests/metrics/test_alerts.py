@@ -3,6 +3,7 @@ figure that suppression hides."""
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import refresh
 from scipy import stats
 
 from tests.metrics.rows import add_pulse, add_report
@@ -104,3 +105,17 @@ def test_trust_drop_beyond_the_combined_uncertainty(app, db):
     found = alerts.trust_alerts(date(2026, 6, 1), region_level=1, province_id=None, labels={})
     assert len(found) == 1 and found[0].kind == "trust"
     assert "fell from 94 to 19" in found[0].explanation  # 93.75 and 18.75
+
+
+def test_explanation_numbers_use_the_readers_decimal_separator(app):
+    """DESIGN §9: numbers formatted by Babel for the locale."""
+    with app.test_request_context("/trends?lang=es"):
+        refresh()
+        *_, text = alerts._count_explanation("Cerro Azul", "week", 40, 10, 3.25, 20, 0.00042)
+    assert "3,2" in text or "3,3" in text
+    assert "0,0004" in text
+    with app.test_request_context("/trends?lang=en"):
+        refresh()  # the fixture's app context would keep the Spanish locale cached
+        *_, text = alerts._count_explanation("Cerro Azul", "week", 40, 10, 3.25, 20, 0.00042)
+    assert "3.2" in text or "3.3" in text
+    assert "p = 0.0004" in text

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from tracker.metrics.anonymise import is_sensitive, period_label, shift_period
@@ -66,9 +67,10 @@ def is_count_alert(x: int, baseline_counts: list[int]) -> bool:
 
 
 def _fmt_p(p: float) -> str:
+    """The p-value, with the reader's decimal separator."""
     if p < 0.0001:
-        return "p < 0.0001"
-    return "p = " + (f"{p:.4f}" if p < 0.001 else f"{p:.3f}")
+        return "p < " + format_decimal(0.0001, format="0.0000")
+    return "p = " + format_decimal(p, format="0.0000" if p < 0.001 else "0.000")
 
 
 def _unit_word(grain: str, n: int) -> str:
@@ -87,12 +89,12 @@ def _count_explanation(
     shown_p = p if shown_x is not None else None
     count_txt = str(shown_x) if shown_x is not None else _("fewer than %(k)s", k=k)
     if shown_base is not None:
-        base_txt = _("an average of %(mean)s in %(periods)s", mean=f"{lam:.1f}", periods=_unit_word(grain, BASELINE_PERIODS))
+        base_txt = _("an average of %(mean)s in %(periods)s", mean=format_decimal(lam, format="#,##0.0"), periods=_unit_word(grain, BASELINE_PERIODS))
     elif shown_x is None:
         base_txt = _("its usual level in %(periods)s", periods=_unit_word(grain, BASELINE_PERIODS))
     else:
         base_txt = _("fewer than %(k)s reports in all of %(periods)s", k=k, periods=_unit_word(grain, BASELINE_PERIODS))
-    p_txt = _fmt_p(p) if shown_p is not None else "p < 0.01"
+    p_txt = _fmt_p(p) if shown_p is not None else "p < " + format_decimal(0.01, format="0.00")
     text = _(
         "%(count)s reports %(when)s in %(place)s, against %(baseline)s. This is unlikely to be chance (%(p)s).",
         count=count_txt,
@@ -176,8 +178,8 @@ def trust_alerts(current_month: date, *, region_level: int, province_id: int | N
             "The trust index in %(place)s fell from %(before)s to %(after)s (out of 100) in %(month)s, "
             "more than the margin of error of the two surveys (%(n1)s and %(n2)s answers).",
             place=label,
-            before=f"{before.mean:.0f}",
-            after=f"{after.mean:.0f}",
+            before=format_decimal(before.mean, format="0"),
+            after=format_decimal(after.mean, format="0"),
             month=period_label(current_month, "month"),
             n1=before.n,
             n2=after.n,
