@@ -65,6 +65,9 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "tracker@localhost")
+    # Public address of the site, for links in notification mails
+    # (e.g. https://tracker.example.org); without it mails carry relative paths.
+    TRACKER_BASE_URL = os.environ.get("TRACKER_BASE_URL")
 
     # Argon2id parameters for staff passwords (OWASP-recommended defaults).
     ARGON2_TIME_COST = 3
