@@ -36,15 +36,14 @@ class Filters:
     extra: dict = field(default_factory=dict, compare=False)
 
 
-def _report_where(scope: Scope, f: Filters, *, grain: str | None = None, category: str | None = ALL_CATEGORIES):
-    t = ReportRollup
-    cond = [t.grain == (grain or f.grain)]
-    if category is not None:
-        cond.append(t.category == category)
-    if f.first is not None:
-        cond.append(t.period_start >= f.first)
-    if f.last is not None:
-        cond.append(t.period_start <= f.last)
+def _slice_where(t, scope: Scope, f: Filters, first: date | None, last: date | None) -> list:
+    """Period range, the scope's forces and units, and the province/unit
+    filters, on a rollup table with period_start/force_id/unit_id/province_id."""
+    cond = []
+    if first is not None:
+        cond.append(t.period_start >= first)
+    if last is not None:
+        cond.append(t.period_start <= last)
     if scope.force_ids is not None:
         cond.append(t.force_id.in_(scope.force_ids) if scope.force_ids else sa.false())
     if scope.unit_ids is not None:
@@ -54,6 +53,14 @@ def _report_where(scope: Scope, f: Filters, *, grain: str | None = None, categor
     if f.unit_id:
         cond.append(t.unit_id == f.unit_id)
     return cond
+
+
+def _report_where(scope: Scope, f: Filters, *, grain: str | None = None, category: str | None = ALL_CATEGORIES):
+    t = ReportRollup
+    cond = [t.grain == (grain or f.grain)]
+    if category is not None:
+        cond.append(t.category == category)
+    return cond + _slice_where(t, scope, f, f.first, f.last)
 
 
 def report_sums(
@@ -94,19 +101,7 @@ def report_sums(
 def duration_histograms(scope: Scope, f: Filters, first_month: date | None, last_month: date | None) -> dict[str, dict[int, int]]:
     """{"triage": {bucket: n}, "resolution": {…}} over the months given."""
     t = DurationRollup
-    cond = []
-    if first_month is not None:
-        cond.append(t.period_start >= first_month)
-    if last_month is not None:
-        cond.append(t.period_start <= last_month)
-    if scope.force_ids is not None:
-        cond.append(t.force_id.in_(scope.force_ids) if scope.force_ids else sa.false())
-    if scope.unit_ids is not None:
-        cond.append(t.unit_id.in_(scope.unit_ids) if scope.unit_ids else sa.false())
-    if f.province_id:
-        cond.append(t.province_id == f.province_id)
-    if f.unit_id:
-        cond.append(t.unit_id == f.unit_id)
+    cond = _slice_where(t, scope, f, first_month, last_month)
     stmt = sa.select(t.kind, t.bucket, sa.func.sum(t.n)).where(*cond).group_by(t.kind, t.bucket).order_by(t.kind, t.bucket)
     out: dict[str, dict[int, int]] = {"triage": {}, "resolution": {}}
     for kind, bucket, n in db.session.execute(stmt):
