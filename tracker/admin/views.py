@@ -49,6 +49,22 @@ def _field_error(form, exc, default: str) -> None:
     field.errors = list(field.errors) + [str(exc.message)]
 
 
+def _save(form, default_field: str, run, done_message, endpoint: str):
+    """Run one admin service. On AdminError: roll back, put the message next
+    to its field and return None (the page is shown again with what was
+    typed). Otherwise commit, flash ``done_message`` (or ``done_message(result)``)
+    and return the redirect to ``endpoint``."""
+    try:
+        result = run()
+    except services.AdminError as exc:
+        db.session.rollback()
+        _field_error(form, exc, default_field)
+        return None
+    db.session.commit()
+    flash(done_message(result) if callable(done_message) else done_message, "success")
+    return redirect(url_for(endpoint))
+
+
 def _blank(label=None):
     return [("", label or _("— none —"))]
 
@@ -248,15 +264,10 @@ def user_reset_totp(user_id: int):
 def organisations():
     form = OrganisationForm()
     if form.validate_on_submit():
-        try:
-            services.create_organisation(form.code.data, form.name.data, actor=current_user._get_current_object())
-        except services.AdminError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "code")
-        else:
-            db.session.commit()
-            flash(_("Organisation added."), "success")
-            return redirect(url_for("admin.organisations"))
+        done = _save(form, "code", lambda: services.create_organisation(form.code.data, form.name.data, actor=current_user._get_current_object()),
+                     _("Organisation added."), "admin.organisations")
+        if done:
+            return done
     rows = db.session.scalars(sa.select(Organisation).order_by(Organisation.name, Organisation.id)).all()
     return render_template("admin/organisations.html", form=form, organisations=rows)
 
@@ -271,25 +282,15 @@ def forces():
     unit_form.force.choices = [(f.id, f"{f.name()} ({f.code})") for f in all_forces]
     actor = current_user._get_current_object()
     if force_form.submit.data and force_form.validate_on_submit():
-        try:
-            services.create_force(force_form.code.data, force_form.kind.data, force_form.names(), actor=actor)
-        except services.AdminError as exc:
-            db.session.rollback()
-            _field_error(force_form, exc, "code")
-        else:
-            db.session.commit()
-            flash(_("Force added."), "success")
-            return redirect(url_for("admin.forces"))
+        done = _save(force_form, "code", lambda: services.create_force(force_form.code.data, force_form.kind.data, force_form.names(), actor=actor),
+                     _("Force added."), "admin.forces")
+        if done:
+            return done
     elif unit_form.submit.data and unit_form.validate_on_submit():
-        try:
-            services.create_unit(db.session.get(Force, unit_form.force.data), unit_form.code.data, unit_form.names(), actor=actor)
-        except services.AdminError as exc:
-            db.session.rollback()
-            _field_error(unit_form, exc, "code")
-        else:
-            db.session.commit()
-            flash(_("Unit added."), "success")
-            return redirect(url_for("admin.forces"))
+        done = _save(unit_form, "code", lambda: services.create_unit(db.session.get(Force, unit_form.force.data), unit_form.code.data, unit_form.names(), actor=actor),
+                     _("Unit added."), "admin.forces")
+        if done:
+            return done
     return render_template("admin/forces.html", force_form=force_form, unit_form=unit_form, forces=all_forces, kinds=FORCE_KINDS)
 
 
@@ -298,15 +299,10 @@ def forces():
 def regions():
     form = RegionUploadForm()
     if form.validate_on_submit():
-        try:
-            count = services.import_regions(form.file.data.read(), actor=current_user._get_current_object())
-        except services.AdminError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "file")
-        else:
-            db.session.commit()
-            flash(_("%(n)s regions loaded.", n=count), "success")
-            return redirect(url_for("admin.regions"))
+        done = _save(form, "file", lambda: services.import_regions(form.file.data.read(), actor=current_user._get_current_object()),
+                     lambda count: _("%(n)s regions loaded.", n=count), "admin.regions")
+        if done:
+            return done
     rows = db.session.scalars(sa.select(Region).order_by(Region.pcode)).all()
     return render_template("admin/regions.html", form=form, regions=rows)
 
@@ -318,21 +314,15 @@ def operations():
     form.force.choices = _force_choices(_("— any —"))
     form.region.choices = _region_choices()
     if form.validate_on_submit():
-        try:
-            services.create_operation(
-                form.code.data, form.names(),
-                force=db.session.scalar(sa.select(Force).filter_by(code=form.force.data)) if form.force.data else None,
-                region=db.session.scalar(sa.select(Region).filter_by(pcode=form.region.data)) if form.region.data else None,
-                starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                actor=current_user._get_current_object(),
-            )
-        except services.AdminError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "code")
-        else:
-            db.session.commit()
-            flash(_("Operation added."), "success")
-            return redirect(url_for("admin.operations"))
+        done = _save(form, "code", lambda: services.create_operation(
+            form.code.data, form.names(),
+            force=db.session.scalar(sa.select(Force).filter_by(code=form.force.data)) if form.force.data else None,
+            region=db.session.scalar(sa.select(Region).filter_by(pcode=form.region.data)) if form.region.data else None,
+            starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+            actor=current_user._get_current_object(),
+        ), _("Operation added."), "admin.operations")
+        if done:
+            return done
     rows = db.session.scalars(sa.select(Operation).order_by(Operation.code)).all()
     return render_template("admin/operations.html", form=form, operations=rows)
 
@@ -347,30 +337,19 @@ def bodies():
     rule_form.body.choices = _body_choices(_("— choose —"))
     actor = current_user._get_current_object()
     if body_form.submit.data and body_form.validate_on_submit():
-        try:
-            services.create_body(body_form.code.data, body_form.names(), body_form.email.data, actor=actor)
-        except services.AdminError as exc:
-            db.session.rollback()
-            _field_error(body_form, exc, "code")
-        else:
-            db.session.commit()
-            flash(_("Oversight body added."), "success")
-            return redirect(url_for("admin.bodies"))
+        done = _save(body_form, "code", lambda: services.create_body(body_form.code.data, body_form.names(), body_form.email.data, actor=actor),
+                     _("Oversight body added."), "admin.bodies")
+        if done:
+            return done
     elif rule_form.submit.data and rule_form.validate_on_submit():
-        try:
-            services.create_routing_rule(
-                force=db.session.scalar(sa.select(Force).filter_by(code=rule_form.force.data)) if rule_form.force.data else None,
-                region=db.session.scalar(sa.select(Region).filter_by(pcode=rule_form.region.data)) if rule_form.region.data else None,
-                body=db.session.scalar(sa.select(OversightBody).filter_by(code=rule_form.body.data)) if rule_form.body.data else None,
-                actor=actor,
-            )
-        except services.AdminError as exc:
-            db.session.rollback()
-            _field_error(rule_form, exc, "body")
-        else:
-            db.session.commit()
-            flash(_("Routing rule added."), "success")
-            return redirect(url_for("admin.bodies"))
+        done = _save(rule_form, "body", lambda: services.create_routing_rule(
+            force=db.session.scalar(sa.select(Force).filter_by(code=rule_form.force.data)) if rule_form.force.data else None,
+            region=db.session.scalar(sa.select(Region).filter_by(pcode=rule_form.region.data)) if rule_form.region.data else None,
+            body=db.session.scalar(sa.select(OversightBody).filter_by(code=rule_form.body.data)) if rule_form.body.data else None,
+            actor=actor,
+        ), _("Routing rule added."), "admin.bodies")
+        if done:
+            return done
     all_bodies = db.session.scalars(sa.select(OversightBody).order_by(OversightBody.code)).all()
     rules = db.session.scalars(sa.select(RoutingRule).order_by(RoutingRule.id)).all()
     return render_template(
@@ -400,16 +379,11 @@ def settings():
     current = triage_deadlines()
     form = SettingsForm(data={**{f"deadline_{s}": current[s] for s in SEVERITIES}, "k_threshold": k_threshold()})
     if form.validate_on_submit():
-        try:
-            services.save_settings(deadlines=form.deadlines(), k_threshold=form.k_threshold.data,
-                                   actor=current_user._get_current_object())
-        except services.AdminError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "k_threshold")
-        else:
-            db.session.commit()
-            flash(_("Settings saved."), "success")
-            return redirect(url_for("admin.settings"))
+        done = _save(form, "k_threshold", lambda: services.save_settings(
+            deadlines=form.deadlines(), k_threshold=form.k_threshold.data, actor=current_user._get_current_object(),
+        ), _("Settings saved."), "admin.settings")
+        if done:
+            return done
     return render_template("admin/settings.html", form=form)
 
 
