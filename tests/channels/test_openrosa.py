@@ -220,3 +220,13 @@ def test_an_invalid_submission_is_refused_with_the_schema_message(client, device
     message = ET.fromstring(resp.data).find(f"{OR_RESPONSE}message").text
     assert "region" in message and "categories" in message
     assert _reports(db) == []
+
+
+def test_a_spanish_partner_gets_spanish_messages(client, device, db):
+    partner, token = device
+    partner.language = "es"
+    db.session.commit()
+    resp = post_instance(client, token, instance_xml(_form_version(client, token), f"uuid:{uuid.uuid4()}"))
+    assert resp.status_code == 201
+    message = ET.fromstring(resp.data).find(f"{OR_RESPONSE}message").text
+    assert message.startswith("Denuncia registrada")

@@ -214,12 +214,27 @@ def handle_message(msg: InboundMessage) -> list[str]:
         return _start(key, lang)
 
     convo.updated_at = utcnow()
-    with force_locale(convo.language):
-        if _is_stop(text, convo.language):
-            db.session.delete(convo)
-            db.session.flush()
+    if convo.step == "language":
+        return _choose_language(convo, text)
+    # (flask_babel's force_locale does not nest: each block below is flat.)
+    if _is_stop(text, convo.language):
+        db.session.delete(convo)
+        db.session.flush()
+        with force_locale(convo.language):
             return [_("The conversation is deleted. Nothing was filed.")]
+    with force_locale(convo.language):
         return _step(convo, msg, text)
+
+
+def _choose_language(convo: SmsConversation, text: str) -> list[str]:
+    numbers = _numbers(text)
+    codes = list(_languages())
+    chosen = _keyword_language(text)
+    if chosen is None and numbers and 1 <= numbers[0] <= len(codes):
+        chosen = codes[numbers[0] - 1]
+    if chosen is None:
+        return [_language_menu()]
+    return _start(convo.key_hash, chosen)
 
 
 def _start(key: str, lang: str) -> list[str]:
@@ -237,16 +252,6 @@ def _start(key: str, lang: str) -> list[str]:
 def _step(convo: SmsConversation, msg: InboundMessage, text: str) -> list[str]:
     lang, state = convo.language, convo.state
     step = convo.step
-
-    if step == "language":
-        numbers = _numbers(text)
-        codes = list(_languages())
-        chosen = _keyword_language(text)
-        if chosen is None and numbers and 1 <= numbers[0] <= len(codes):
-            chosen = codes[numbers[0] - 1]
-        if chosen is None:
-            return [_language_menu()]
-        return _start(convo.key_hash, chosen)
 
     if step == "what":
         picked = [SMS_CATEGORIES[n - 1] for n in _numbers(text) if 1 <= n <= len(SMS_CATEGORIES)]
