@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from tracker.channels.logs import configure_log_redaction
 from tracker.channels.models import SmsContact
 from tracker.extensions import db
 from tracker.intake.models import Message
@@ -194,7 +195,9 @@ def _after_soft_rollback(session, previous_transaction) -> None:
 
 
 def configure_gateways(app: Flask) -> None:
-    """Listen for officer messages (registered once, from create_app)."""
+    """Listen for officer messages (registered once, from create_app), and
+    keep device tokens out of the development server's log."""
+    configure_log_redaction()
     if not sa.event.contains(db.session, "after_commit", _after_commit):
         sa.event.listen(db.session, "after_flush", _after_flush)
         sa.event.listen(db.session, "after_commit", _after_commit)
