@@ -7,6 +7,7 @@ work, and every change is audited there.
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from tracker.accounts import services as account_services
@@ -300,7 +301,7 @@ def regions():
     form = RegionUploadForm()
     if form.validate_on_submit():
         done = _save(form, "file", lambda: services.import_regions(form.file.data.read(), actor=current_user._get_current_object()),
-                     lambda count: _("%(n)s regions loaded.", n=count), "admin.regions")
+                     lambda count: ngettext("%(num)s region loaded.", "%(num)s regions loaded.", count), "admin.regions")
         if done:
             return done
     rows = db.session.scalars(sa.select(Region).order_by(Region.pcode)).all()

@@ -37,6 +37,7 @@ class QueueFilters:
     mine: bool = False
     overdue: bool = False
     news: bool = False
+    proposed: bool = False  # an officer proposed escalation; a supervisor decides
     q: str | None = None
     errors: dict = field(default_factory=dict)
 
@@ -48,7 +49,7 @@ class QueueFilters:
         for name in ("severity", "region", "category", "force", "q"):
             if getattr(self, name):
                 out[name] = getattr(self, name)
-        for name in ("mine", "overdue", "news"):
+        for name in ("mine", "overdue", "news", "proposed"):
             if getattr(self, name):
                 out[name] = "1"
         return out
@@ -97,6 +98,7 @@ def parse_filters(args) -> QueueFilters:
     f.mine = args.get("mine") in truthy
     f.overdue = args.get("overdue") in truthy
     f.news = args.get("news") in truthy
+    f.proposed = args.get("proposed") in truthy
     q = (args.get("q") or "").strip()
     f.q = q[:200] or None
     return f
@@ -164,6 +166,8 @@ def filtered_query(user, filters: QueueFilters, now: datetime | None = None) -> 
         stmt = stmt.where(overdue_clause(now))
     if filters.news:
         stmt = stmt.where(Case.has_news.is_(True))
+    if filters.proposed:
+        stmt = stmt.where(Case.escalation_proposed_at.is_not(None))
     if search is not None:
         stmt = stmt.where(search)
     return stmt

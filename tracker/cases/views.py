@@ -236,6 +236,8 @@ def transition(ref: str):
         db.session.commit()
         flash(_("Case %(ref)s was merged into %(target)s.", ref=case.ref, target=target.ref), "ok")
         return redirect(url_for("cases.case", ref=target.ref))
+    if action == "propose_escalation":
+        return _done(case, _("Escalation proposed: the supervisors of your body have been told."))
     return _done(case, _("Done: the case is now “%(state)s”.", state=STATES[case.state]))
 
 
@@ -245,7 +247,8 @@ def assign(ref: str):
     from tracker.accounts.models import User
 
     case = _load_for_work(ref)
-    raw = request.form.get("assignee", "")
+    # "Assign to me" is its own button: the select is sent too, whatever it shows.
+    raw = "me" if request.form.get("assign_me") else request.form.get("assignee", "")
     if raw == "me":
         assignee = current_user
     elif raw == "":

@@ -88,6 +88,15 @@ _allow(["closed", "rejected", "resolved", "referred"], "reopen", "investigating"
 _allow(["new", "triaged", "investigating", "escalated", "awaiting_info", "rejected"], "merge", "merged", OFFICERS)
 
 
+#: Conditions beyond (state, role): a move is offered and allowed only when its
+#: guard holds. A pending proposal is not proposed again; a supervisor decides.
+GUARDS = {
+    "propose_escalation": (
+        lambda case: case.escalation_proposed_at is None,
+        _l("Escalation was already proposed; a supervisor of your body will decide."),
+    ),
+}
+
 REASON_REQUIRED = frozenset({"reject", "escalate", "refer", "reopen", "propose_escalation"})
 OUTCOME_REQUIRED = frozenset({"resolve"})
 TARGET_REQUIRED = frozenset({"refer", "merge"})
@@ -144,7 +153,11 @@ def allowed_actions(case: Case, actor) -> list[str]:
     if actor is not None and not perm.can_work_case(actor, case):
         return []
     role = _role_of(actor)
-    return [a for a in ACTIONS if (case.state, a) in TRANSITIONS and role in TRANSITIONS[(case.state, a)][1]]
+    return [
+        a for a in ACTIONS
+        if (case.state, a) in TRANSITIONS and role in TRANSITIONS[(case.state, a)][1]
+        and (a not in GUARDS or GUARDS[a][0](case))
+    ]
 
 
 def check(case: Case, action: str, actor) -> str:
@@ -171,6 +184,8 @@ def check(case: Case, action: str, actor) -> str:
         else:
             msg = _("Only a supervisor can do this.")
         raise TransitionError(msg, field="action", code="role")
+    if action in GUARDS and not GUARDS[action][0](case):
+        raise TransitionError(str(GUARDS[action][1]), field="action", code="guard")
     return next_state
 
 

@@ -1,0 +1,150 @@
+"""The desk as an officer and a supervisor use it (issue 11): forms are
+submitted the way a browser submits them — every field of the form with its
+current value, plus the one button that was pressed — so a button that
+shares its name with a select cannot pass unnoticed again."""
+from html.parser import HTMLParser
+
+import sqlalchemy as sa
+
+from tracker.cases.models import Case
+
+
+class _Forms(HTMLParser):
+    """Collects each <form>'s action, its successful controls and its buttons."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms, self._form, self._select, self._option = [], None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self._form = {"action": a.get("action"), "fields": [], "buttons": []}
+            self.forms.append(self._form)
+        elif self._form is None:
+            return
+        elif tag == "input" and a.get("name"):
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            if kind in ("submit", "button"):
+                self._form["buttons"].append((a.get("name"), a.get("value", ""), ""))
+                return
+            self._form["fields"].append([a["name"], a.get("value", "")])
+        elif tag == "select":
+            self._select = [a.get("name"), None, None]  # name, first value, selected value
+        elif tag == "option" and self._select is not None:
+            value = a.get("value", "")
+            if self._select[1] is None:
+                self._select[1] = value
+            if "selected" in a:
+                self._select[2] = value
+        elif tag == "button":
+            self._option = [a.get("name"), a.get("value", ""), ""]
+            self._form["buttons"].append(self._option)
+
+    def handle_data(self, data):
+        if self._option is not None:
+            self._option[2] += data
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self._select is not None and self._form is not None:
+            name, first, chosen = self._select
+            if name:
+                self._form["fields"].append([name, chosen if chosen is not None else (first or "")])
+            self._select = None
+        elif tag == "button":
+            self._option = None
+        elif tag == "form":
+            self._form = None
+
+
+def press(client, page_url, action_part, button_text, **changes):
+    """Load ``page_url``, find the form whose action contains ``action_part``,
+    set ``changes`` and press the button labelled ``button_text``."""
+    parser = _Forms()
+    parser.feed(client.get(page_url).get_data(as_text=True))
+    form = next(f for f in parser.forms if f["action"] and action_part in f["action"])
+    data = [(k, changes.get(k, v)) for k, v in form["fields"]]
+    button = next(b for b in form["buttons"] if b[2].strip() == button_text)
+    if button[0]:
+        data.append((button[0], button[1]))
+    from werkzeug.datastructures import MultiDict
+
+    return client.post(form["action"], data=MultiDict(data))
+
+
+def test_assign_to_me_assigns_the_officer_who_pressed_it(app, db, client, login_as, case_for_report):
+    case = case_for_report()
+    officer = login_as("officer")
+    resp = press(client, f"/cases/{case.ref}", "/assign", "Assign to me")
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).assigned_to_id == officer.id
+    page = client.get(f"/cases/{case.ref}").get_data(as_text=True)
+    assert "Assignment saved." in page
+    assert officer.email in page.split("Assigned to", 1)[1]
+
+
+def test_the_select_still_unassigns(app, db, client, login_as, case_for_report):
+    case = case_for_report()
+    officer = login_as("officer")
+    press(client, f"/cases/{case.ref}", "/assign", "Assign to me")
+    resp = press(client, f"/cases/{case.ref}", "/assign", "Save", assignee="")
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).assigned_to_id is None
+    assert officer.id is not None
+
+
+def _propose(client, ref):
+    from tests.fixtures.accounts import csrf_token
+
+    token = csrf_token(client, f"/cases/{ref}")
+    return client.post(f"/cases/{ref}/transition",
+                       data={"csrf_token": token, "action": "propose_escalation", "reason": "Shots fired at a school"})
+
+
+def test_a_proposal_says_so_and_is_not_offered_again(app, db, client, login_as, case_for_report):
+    case = case_for_report(categories=["threats"])
+    login_as("officer")
+    resp = _propose(client, case.ref)
+    assert resp.status_code == 302
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Escalation proposed: the supervisors of your body have been told." in page
+    assert "Done: the case is now" not in page
+    assert "waits for a supervisor" in page
+    assert 'value="propose_escalation"' not in page
+    again = _propose(client, case.ref)
+    assert again.status_code == 400
+    assert "already proposed" in again.get_data(as_text=True)
+
+
+def test_supervisor_finds_proposals_from_the_tile_and_the_filter(app, db, client, login_as, case_for_report):
+    proposed = case_for_report(categories=["threats"], narrative="first")
+    other = case_for_report(categories=["threats"], narrative="second")
+    c_officer = app.test_client()
+    login_as("officer", c_officer)
+    assert _propose(c_officer, proposed.ref).status_code == 302
+
+    login_as("supervisor")
+    queue = client.get("/cases").get_data(as_text=True)
+    assert '<a href="/cases?proposed=1"><strong>1</strong> escalation proposed</a>' in queue
+    filtered = client.get("/cases?proposed=1").get_data(as_text=True)
+    assert proposed.ref in filtered and other.ref not in filtered
+    assert 'name="proposed" value="1" checked' in filtered
+    case_page = client.get(f"/cases/{proposed.ref}").get_data(as_text=True)
+    assert "An officer proposed on" in case_page
+    assert 'value="escalate"' in case_page
+
+
+def test_plural_of_proposals_in_spanish(app, db, client, login_as, case_for_report):
+    cases = [case_for_report(categories=["threats"], narrative=str(i)) for i in range(2)]
+    c_officer = app.test_client()
+    login_as("officer", c_officer)
+    for c in cases:
+        _propose(c_officer, c.ref)
+    login_as("supervisor")
+    html = client.get("/cases?lang=es").get_data(as_text=True)
+    assert "<strong>2</strong> escalaciones propuestas" in html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 2
