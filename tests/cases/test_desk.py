@@ -148,3 +148,51 @@ def test_plural_of_proposals_in_spanish(app, db, client, login_as, case_for_repo
     html = client.get("/cases?lang=es").get_data(as_text=True)
     assert "<strong>2</strong> escalaciones propuestas" in html
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 2
+
+
+def _trail_rows(html):
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in html else ""
+    return [row for row in body.split("<tr>")[1:]]
+
+
+def test_audit_trail_reads_in_words_with_names_and_filters(app, db, client, login_as, case_for_report, make_user):
+    from tests.fixtures.accounts import csrf_token
+
+    case = case_for_report(categories=["threats"])
+    other = case_for_report(categories=["threats"], narrative="another")
+    officer_client = app.test_client()
+    officer = login_as("officer", officer_client)
+    token = csrf_token(officer_client, f"/cases/{case.ref}")
+    officer_client.post(f"/cases/{case.ref}/transition", data={"csrf_token": token, "action": "triage"})
+    press(officer_client, f"/cases/{case.ref}", "/assign", "Assign to me")
+    # A wrong password for the supervisor, from a stranger.
+    supervisor = login_as("supervisor")
+    anon = app.test_client()
+    anon.post("/login", data={"csrf_token": csrf_token(anon, "/login"), "email": supervisor.email,
+                              "password": "not the password at all"})
+
+    html = client.get("/cases/audit?lang=fr").get_data(as_text=True)
+    rows = _trail_rows(html)
+    text = " ".join(rows)
+    # Titles and states in French, people by e-mail, never raw codes or ids.
+    assert "Trié" in text or "trié" in text
+    assert "de « Nouveau » à « Trié »" in text
+    assert officer.email in text
+    for raw in ("case.triage", "auth.login_failed", "to_user_id", "from=", "note_id", "case_id"):
+        assert raw not in text, raw
+    assert "Échec de connexion" in text and "mot de passe erroné" in text
+
+    # Filters: by case, by person, by action, by date.
+    only_case = " ".join(_trail_rows(client.get(f"/cases/audit?case={case.ref}&lang=en").get_data(as_text=True)))
+    assert case.ref in only_case and other.ref not in only_case
+    by_person = _trail_rows(client.get(f"/cases/audit?user={officer.id}").get_data(as_text=True))
+    assert by_person and all(officer.email in r for r in by_person)
+    by_action = _trail_rows(client.get("/cases/audit?action=case.assign").get_data(as_text=True))
+    assert len(by_action) == 1 and f"from Nobody to {officer.email}" in by_action[0]
+    assert _trail_rows(client.get("/cases/audit?from=2000-01-01&to=2000-01-02").get_data(as_text=True)) == []
+    bad = client.get("/cases/audit?case=NOPE&user=abc&action=x.y&from=2026-13-01")
+    assert bad.status_code == 200
+    page = bad.get_data(as_text=True)
+    for msg in ("No case of your body has this reference.", "Choose a person of your body.", "Unknown event.",
+                "Please give a date as YYYY-MM-DD."):
+        assert msg in page

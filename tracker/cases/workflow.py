@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from tracker.audit.labels import EVENT_LABELS
 from tracker.audit.service import record
 from tracker.cases import permissions as perm
 from tracker.cases.models import OUTCOMES, STATES, VERIFICATION_GRADES, Case, CaseNote
@@ -54,8 +55,10 @@ OPERATIONS = {
 
 
 def audit_labels() -> dict:
-    """Translated titles of the case audit events, by action code."""
-    out = {"case." + k: v for k, v in ACTIONS.items()}
+    """Translated titles of every audit event, by action code: the case
+    moves and operations here, the rest from tracker.audit.labels."""
+    out = dict(EVENT_LABELS)
+    out.update({"case." + k: v for k, v in ACTIONS.items()})
     out.update({"case." + k: v for k, v in OPERATIONS.items()})
     out["cases.export"] = _l("Queue exported (CSV)")
     out["message.reporter"] = _l("Reporter sent a message")
