@@ -196,3 +196,101 @@ def test_audit_trail_reads_in_words_with_names_and_filters(app, db, client, logi
     for msg in ("No case of your body has this reference.", "Choose a person of your body.", "Unknown event.",
                 "Please give a date as YYYY-MM-DD."):
         assert msg in page
+
+
+# ------------------------------------------------------------------ search
+
+
+def test_search_stems_words_and_covers_place_and_reporter_messages(app, db, make_user, case_for_report):
+    from tracker.cases.models import CaseSearchToken
+    from tracker.cases.queue import parse_filters, queue_page
+    from tracker.intake.services import add_reporter_message
+
+    officer = make_user("officer")
+    a = case_for_report(narrative="Los soldados quemaron las escuelas", language="es")
+    b = case_for_report(narrative="Des militaires ont arrêté trois pêcheurs", language="fr",
+                        place_description="Près du marché aux poissons")
+    c = case_for_report(narrative="A patrol came at night")
+    add_reporter_message(c.reports[0], "They also burned the granaries near the river")
+    db.session.commit()
+
+    def found(q):
+        return {x.id for x in queue_page(officer, parse_filters({"q": q})).cases}
+
+    assert found("soldado") == {a.id}  # singular finds plural
+    assert found("escuela quemar") == {a.id}
+    assert found("pêcheur") == {b.id}
+    assert found("marché") == {b.id}  # place description
+    assert found("poisson") == {b.id}
+    assert found("granary") == {c.id}  # the reporter's follow-up message
+    assert found("rivers") == {c.id}
+    assert found("soldado pêcheur") == set()
+    stored = db.session.scalars(sa.select(CaseSearchToken.token_hash)).all()
+    assert all(len(h) == 64 for h in stored)
+    assert not any(w in h for h in stored for w in ("soldad", "escuel", "granar", "poisson"))
+
+
+def test_queue_says_how_many_cases_match(app, db, client, login_as, case_for_report):
+    for i in range(3):
+        case_for_report(narrative=f"soldiers burned house number {i}")
+    case_for_report(narrative="a quiet patrol")
+    login_as("officer")
+    html = client.get("/cases?q=soldier").get_data(as_text=True)
+    assert "3 cases match." in html
+    assert "1 case matches." in client.get("/cases?q=quiet").get_data(as_text=True)
+    assert "cases match" not in client.get("/cases").get_data(as_text=True)
+
+
+# --------------------------------------------------- previous page and sorting
+
+
+def _walk(client, url):
+    """Follow Next links to the end, then Previous links back; returns the
+    case refs of each page in both directions."""
+    import re
+
+    forward, html = [], client.get(url).get_data(as_text=True)
+    while True:
+        forward.append(re.findall(r'<a href="/cases/([^"/?]+)"><strong>', html))
+        nxt = re.search(r'rel="next" href="([^"]+)"', html)
+        if not nxt:
+            break
+        html = client.get(nxt.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    backward = [re.findall(r'<a href="/cases/([^"/?]+)"><strong>', html)]
+    while True:
+        prev = re.search(r'rel="prev" href="([^"]+)"', html)
+        if not prev:
+            break
+        html = client.get(prev.group(1).replace("&amp;", "&")).get_data(as_text=True)
+        backward.append(re.findall(r'<a href="/cases/([^"/?]+)"><strong>', html))
+    return forward, backward[::-1]
+
+
+def test_previous_page_and_every_sort_order(app, db, client, login_as, make_case, monkeypatch):
+    from datetime import timedelta
+
+    from tracker.core.db import utcnow
+
+    monkeypatch.setattr("tracker.cases.queue.PAGE_SIZE", 4)
+    base = utcnow() - timedelta(days=30)
+    made = []
+    for i in range(11):
+        sev = ["critical", "high", "medium", "low"][i % 4]
+        c = make_case(state="triaged", severity=sev, created_at=base + timedelta(hours=i // 2), commit=False)
+        c.updated_at = base + timedelta(days=1, minutes=(i * 7) % 11)
+        made.append(c)
+    db.session.commit()
+    login_as("officer")
+    rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    expected = {
+        "severity": sorted(made, key=lambda c: (rank[c.severity], c.created_at, c.id)),
+        "oldest": sorted(made, key=lambda c: (c.created_at, c.id)),
+        "newest": sorted(made, key=lambda c: (c.created_at, c.id), reverse=True),
+        "updated": sorted(made, key=lambda c: (c.updated_at, c.id), reverse=True),
+    }
+    for sort, cases in expected.items():
+        forward, backward = _walk(client, f"/cases?sort={sort}&state=all")
+        refs = [c.ref for c in cases]
+        assert [r for page in forward for r in page] == refs, sort
+        assert [len(p) for p in forward] == [4, 4, 3], sort
+        assert backward == forward, sort

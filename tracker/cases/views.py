@@ -14,7 +14,7 @@ from tracker.cases import permissions as perm
 from tracker.cases import workflow
 from tracker.cases.audit_trail import audit_events, body_people, describe, parse_audit_filters
 from tracker.cases.models import NOTE_KINDS, OUTCOMES, STATES, VERIFICATION_GRADES, Case, CaseNote
-from tracker.cases.queue import CursorError, counts, parse_filters, queue_page
+from tracker.cases.queue import SORT_LABELS, SORTS, CursorError, count_matching, counts, parse_filters, queue_page
 from tracker.cases.workflow import ACTIONS, TransitionError
 from tracker.core.db import utcnow
 from tracker.extensions import db
@@ -95,18 +95,25 @@ def queue():
     if not perm.can_view_queue(current_user):
         abort(403)
     filters = parse_filters(request.args)
+    sort = request.args.get("sort", "severity")
+    sort = sort if sort in SORTS else "severity"
     cursor = request.args.get("after") or None
+    before = request.args.get("before") or None
     try:
-        page = queue_page(current_user, filters, cursor)
+        page = queue_page(current_user, filters, cursor, before=before, sort=sort)
     except CursorError:
         flash(_("That page link is no longer valid; showing the first page."), "error")
-        page = queue_page(current_user, filters, None)
-        cursor = None
+        page = queue_page(current_user, filters, None, sort=sort)
+        cursor = before = None
+    searched = bool(filters.q) or len(filters.as_args()) > 0
     return render_template(
         "cases/queue.html",
         page=page,
         filters=filters,
-        cursor=cursor,
+        cursor=cursor or before,
+        sort=sort,
+        sorts=SORT_LABELS,
+        matching=count_matching(current_user, filters) if searched else None,
         counts=counts(current_user),
         now=utcnow(),
         **_filter_choices(),
