@@ -72,6 +72,7 @@ class Config:
     # Channels (DESIGN §8b): SMS/chat gateways. A gateway without its
     # settings is switched off (its webhook answers 404).
     TRACKER_SMS_TIMEOUT_MINUTES = _env_int("TRACKER_SMS_TIMEOUT_MINUTES", 30)
+    RATELIMIT_SMS_LOOKUP = "5 per hour"  # wrong receipts texted from one number
     TRACKER_TWILIO_ACCOUNT_SID = os.environ.get("TRACKER_TWILIO_ACCOUNT_SID")
     TRACKER_TWILIO_AUTH_TOKEN = os.environ.get("TRACKER_TWILIO_AUTH_TOKEN")
     TRACKER_TWILIO_FROM = os.environ.get("TRACKER_TWILIO_FROM")  # the SMS number, +E.164

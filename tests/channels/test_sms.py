@@ -248,3 +248,15 @@ def test_rapidpro_conversation_and_officer_reply(app, client, gateway_server, db
 def test_webhooks_are_off_without_their_settings(client):
     assert client.post("/sms/twilio", data={"From": "+1", "Body": "x"}).status_code == 404
     assert client.post("/sms/rapidpro", json={"from": "+1", "text": "x"}).status_code == 404
+
+
+def test_wrong_receipts_texted_from_one_number_are_limited(app, client, twilio, db):
+    app.config["RATELIMIT_SMS_LOOKUP"] = "3 per hour"
+    phone = Phone(client, NUMBER_ES)
+    receipt = RECEIPT_RE.search(_converse(phone, ["DENUNCIA", "1", "1", "1", "1", "0", "2"])[-1][0]).group(1)
+    for code in ("1111 2222 3333 4444", "5555 6666 7777 8888", "9999 0000 1111 2222"):
+        assert "not known" in phone.send(code)[0]
+    assert "Too many" in phone.send("1234 1234 1234 1234")[0]
+    assert "Too many" in phone.send(receipt)[0]  # even the right one, until the window passes
+    # Another number is not affected.
+    assert "not known" in Phone(client, "+34611000111").send("1234 1234 1234 1234")[0]

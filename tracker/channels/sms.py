@@ -31,12 +31,13 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from limits import parse as parse_limit
 
 from tracker.channels.models import SmsContact, SmsConversation
 from tracker.channels.services import already_filed, file_submission
 from tracker.core.crypto import keyed_hash
 from tracker.core.db import utcnow
-from tracker.extensions import db
+from tracker.extensions import db, limiter
 from tracker.intake.receipts import format_receipt, normalise_receipt
 from tracker.intake.services import followup_view, lookup_report
 from tracker.reference.models import CATEGORIES, Region
@@ -90,6 +91,21 @@ def purge_expired() -> int:
     cutoff = utcnow() - _timeout()
     result = db.session.execute(sa.delete(SmsConversation).where(SmsConversation.updated_at < cutoff))
     return result.rowcount or 0
+
+
+def _lookup_limit():
+    return parse_limit(current_app.config.get("RATELIMIT_SMS_LOOKUP", "5 per hour"))
+
+
+def _lookup_allowed(key: str) -> bool:
+    """Wrong receipts texted from one number are limited (DESIGN §3: lookups
+    are rate-limited), counted under the conversation's keyed hash, in the
+    limiter's storage (memory or Redis), never under the number."""
+    return limiter.limiter.test(_lookup_limit(), "sms-receipt-lookup", key)
+
+
+def _count_failed_lookup(key: str) -> None:
+    limiter.limiter.hit(_lookup_limit(), "sms-receipt-lookup", key)
 
 
 def _languages() -> dict[str, str]:
@@ -196,9 +212,13 @@ def handle_message(msg: InboundMessage) -> list[str]:
 
     receipt = normalise_receipt(text)
     if receipt is not None and (convo is None or convo.step != "words"):
-        report = lookup_report(receipt)
         lang = convo.language if convo is not None else None
+        if not _lookup_allowed(key):
+            with force_locale(lang or current_app.config["BABEL_DEFAULT_LOCALE"]):
+                return [_("Too many wrong receipt codes from this number. Please try again later.")]
+        report = lookup_report(receipt)
         if report is None:
+            _count_failed_lookup(key)
             with force_locale(lang or current_app.config["BABEL_DEFAULT_LOCALE"]):
                 return [_("This receipt code is not known. Please check the 16 digits.")]
         return status_replies(report, lang or report.language)
