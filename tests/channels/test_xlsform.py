@@ -34,7 +34,7 @@ def test_partner_downloads_an_xlsform_that_pyxform_reads_back(app, client, devic
     book = load_workbook(io.BytesIO(resp.data))
     assert {"survey", "choices", "settings"} <= set(book.sheetnames)
     header = [c.value for c in next(book["survey"].iter_rows(max_row=1))]
-    for lang in ("English (en)", "Español (es)", "Français (fr)", "العربية (ar)"):
+    for lang in ("English (en)", "Spanish (es)", "French (fr)", "Arabic (ar)"):
         assert f"label::{lang}" in header
     names = [row[1] for row in book["survey"].iter_rows(min_row=2, values_only=True)]
     for field in ("categories", "occurred_on", "region", "force", "unit", "harm_killed", "consent_contact", "photo_1"):
@@ -66,9 +66,14 @@ def _enketo(xform: bytes) -> dict:
 def test_enketo_transformer_accepts_the_served_form_in_every_language(app, client, device):
     _partner, token = device
     result = _enketo(_served_xform(client, token))
-    assert set(result["languageMap"].values()) == set(app.config["LANGUAGES"])
+    tags = {code.replace("_", "-") for code in app.config["LANGUAGES"]}
+    assert set(result["languageMap"].values()) == tags
     form = result["form"]
     assert 'data-form-id="tracker_report"' in form
+    # Arabic is offered right to left, the others left to right.
+    options = dict(re.findall(r'<option value="([\w-]+)" data-dir="(\w+)"', form))
+    assert {k: options[k] for k in ("en", "es", "fr", "ar")} == {"en": "ltr", "es": "ltr", "fr": "ltr", "ar": "rtl"}
+    assert len(options) == len(app.config["LANGUAGES"])
     # The questions are there in every language, in that language (Enketo
     # renders labels as Markdown, which turns no-break spaces into spaces).
     expected = {"en": "Which force?", "es": "¿Qué fuerza?", "fr": "Quelle force ?", "ar": "أي قوة؟"}

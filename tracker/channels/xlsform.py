@@ -4,7 +4,7 @@ The choices (categories, precisions, parts of day, regions with their
 P-codes, forces and units, operations, relationships, needs, victim groups)
 and the question labels are the very objects the web form uses
 (tracker.intake.forms.ReportForm, tracker.intake.models, reference data),
-with every configured language as an ``label::<Name> (<code>)`` column. The
+with every configured language as a ``label::<English name> (<tag>)`` column. The
 XLSForm is built as a workbook (openpyxl) and turned into the XForm by
 pyxform, so the download and the served form cannot drift apart.
 
@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from babel import Locale, UnknownLocaleError
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -58,7 +59,15 @@ def _languages() -> dict[str, str]:
 
 
 def _column(code: str, name: str) -> str:
-    return f"{name} ({code})"
+    """``Arabic (ar)``: the English name and the language tag, as ODK
+    recommends. (Enketo detects a language's direction from its labels and
+    misses it for a non-ASCII name such as ``العربية (ar)``.)"""
+    tag = code.replace("_", "-")
+    try:
+        english = Locale.parse(code).get_language_name("en") or name
+    except (ValueError, UnknownLocaleError):
+        english = name
+    return f"{english} ({tag})"
 
 
 def _label(text_or_lazy, lang: str) -> str:
