@@ -260,3 +260,16 @@ def test_wrong_receipts_texted_from_one_number_are_limited(app, client, twilio, 
     assert "Too many" in phone.send(receipt)[0]  # even the right one, until the window passes
     # Another number is not affected.
     assert "not known" in Phone(client, "+34611000111").send("1234 1234 1234 1234")[0]
+
+
+def test_a_resent_last_message_files_once_and_repeats_the_receipt(client, twilio, db):
+    phone = Phone(client, NUMBER_ES)
+    _converse(phone, ["DENUNCIA", "1", "1", "1", "1", "0"])
+    last = {"MessageSid": "SM" + "7" * 32, "AccountSid": SID, "From": NUMBER_ES, "To": "+15550001111",
+            "Body": "2", "NumMedia": "0"}
+    headers = {"X-Twilio-Signature": RequestValidator(AUTH_TOKEN).compute_signature(URL, last)}
+    first = client.post("/sms/twilio", data=last, headers=headers).get_data(as_text=True)
+    again = client.post("/sms/twilio", data=last, headers=headers).get_data(as_text=True)  # Twilio retried
+    receipt = RECEIPT_RE.search(first).group(1)
+    assert receipt in again and "comprobante" in again
+    assert len(_reports(db)) == 1

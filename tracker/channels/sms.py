@@ -38,6 +38,7 @@ from tracker.channels.services import already_filed, file_submission
 from tracker.core.crypto import keyed_hash
 from tracker.core.db import utcnow
 from tracker.extensions import db, limiter
+from tracker.intake.models import Report
 from tracker.intake.receipts import format_receipt, normalise_receipt
 from tracker.intake.services import followup_view, lookup_report
 from tracker.reference.models import CATEGORIES, Region
@@ -208,6 +209,11 @@ def handle_message(msg: InboundMessage) -> list[str]:
     purge_expired()
     text = (msg.text or "").strip()[:MAX_TEXT]
     key = conversation_key(msg.gateway, msg.sender)
+    filed = already_filed("sms", _message_key(msg))
+    if filed is not None:  # the gateway resent the message that filed a report
+        report = db.session.get(Report, filed.report_id)
+        with force_locale(report.language if report else current_app.config["BABEL_DEFAULT_LOCALE"]):
+            return [_receipt_message(filed.receipt)]
     convo = db.session.get(SmsConversation, key)
 
     receipt = normalise_receipt(text)
@@ -368,7 +374,7 @@ def _finish(convo: SmsConversation, state: dict, msg: InboundMessage, *, consent
         "contact": {"phone": _plain_number(msg.sender)} if consent else None,
         "language": lang,
     }
-    key = f"{msg.gateway}:{msg.message_id}" if msg.message_id else None
+    key = _message_key(msg)
     previous = already_filed("sms", key)
     outcome = file_submission(raw, channel="sms", key=key)
     if not outcome.ok:
@@ -383,8 +389,16 @@ def _finish(convo: SmsConversation, state: dict, msg: InboundMessage, *, consent
         db.session.add(contact)
     db.session.delete(convo)
     db.session.flush()
-    return [_("Thank you, your report is filed. Your receipt: %(receipt)s. Keep it safe; send it to this number "
-              "at any time to get news.", receipt=format_receipt(outcome.receipt))]
+    return [_receipt_message(outcome.receipt)]
+
+
+def _receipt_message(receipt: str) -> str:
+    return _("Thank you, your report is filed. Your receipt: %(receipt)s. Keep it safe; send it to this number "
+             "at any time to get news.", receipt=format_receipt(receipt))
+
+
+def _message_key(msg: InboundMessage) -> str | None:
+    return f"{msg.gateway}:{msg.message_id}" if msg.message_id else None
 
 
 def _plain_number(sender: str) -> str:
