@@ -51,6 +51,9 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)  # staff idle timeout
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
     WTF_CSRF_TIME_LIMIT = 4 * 3600  # a slow phone may take a while to fill the form
+    # Flask-WTF's HTTPS Referer check cannot work with Referrer-Policy:
+    # no-referrer; tracker.core.csrf checks Origin / Sec-Fetch-Site instead.
+    WTF_CSRF_SSL_STRICT = False
 
     # Anonymisation.
     TRACKER_K_THRESHOLD = _env_int("TRACKER_K_THRESHOLD", 10)
