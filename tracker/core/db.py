@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import MetaData
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, scoped_session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -36,15 +36,19 @@ def database_unavailable(exc: BaseException) -> bool:
 
 
 def safe_rollback(session) -> None:
-    """Roll ``session`` back; if even that fails (the connection is gone),
-    throw the session and its connection away instead of raising."""
+    """Roll ``session`` (a Session or a scoped_session) back; if even that
+    fails (the connection is gone), throw the session and its connection
+    away instead of raising."""
     try:
         session.rollback()
         return
     except Exception:  # noqa: BLE001 - the connection is broken: discard it
         pass
-    for discard in (session.invalidate, session.remove if hasattr(session, "remove") else session.close):
+    scoped = isinstance(session, scoped_session)
+    steps = [lambda: (session() if scoped else session).invalidate()]
+    steps.append(session.remove if scoped else session.close)
+    for step in steps:
         try:
-            discard()
+            step()
         except Exception:  # noqa: BLE001, S110 - nothing more can be done
             pass
