@@ -16,3 +16,7 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(sweep_command)
     from tracker.metrics.cli import rollup_command; app.cli.add_command(rollup_command)  # noqa: E702
+    from tracker.operations.cli import backup_command, keys_cli, restore_command
+
+    for command in (backup_command, restore_command, keys_cli):
+        app.cli.add_command(command)
