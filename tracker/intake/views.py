@@ -31,6 +31,7 @@ from tracker.intake.models import Report
 from tracker.intake.permissions import can_follow_up_filed_report, can_view_filed_report, can_view_filed_reports
 from tracker.intake.photos import UploadedPhoto, process_photos
 from tracker.intake.receipts import format_receipt
+from tracker.reference.maps import district_map, district_map_version
 from tracker.intake.schema import PULSE_KEYS, validate_message, validate_pulse, validate_report
 
 bp = Blueprint("intake", __name__, template_folder="templates")
@@ -124,10 +125,20 @@ def report():
     return (
         render_template("intake/report.html", form=form, errors=errors, photos_sent=photos_sent,
                         partner=_filing_partner(), steps=steps.STEPS, current=current, step_of=steps.step_of,
-                        region_map=None,
+                        region_map=district_map_version(),
                         review=steps.review_rows(form), fresh=request.method == "GET"),
         status,
     )
+
+
+@bp.get("/report/districts.svg")
+def districts_svg():
+    """The "where" step's map, fetched by report.js (only pages with JavaScript
+    use it) and kept by the offline worker under its versioned URL."""
+    svg = district_map()
+    if svg is None:
+        abort(404)
+    return Response(str(svg), mimetype="image/svg+xml")
 
 
 @bp.get("/sw.js")

@@ -1,321 +1,232 @@
-/* Reporter pages, progressive enhancement only: everything works without it.
- * - The report form's steps switch in the page; the review is built here.
- * - A draft is kept in this tab only (sessionStorage "tracker:draft").
- * - Offline: the worker (/sw.js) keeps the form; a report that cannot be
- *   sent is held (localStorage "tracker:queue") only if the reporter ticks
- *   the box, and is sent when the signal returns, with the same
- *   idempotency key, so it lands once.
- * - The district map and "Use my location" (only the district is sent
- *   unless the reporter ticks to send rounded coordinates).
- * - Unit list narrowed to the force; contact fields shown with consent;
- *   print button on the receipt; focus on the error summary. */
+/* Reporter pages; progressive enhancement only (all works without it).
+ * Steps switch in the page; draft in this tab only (sessionStorage
+ * tracker:draft); offline copy by /sw.js; a report that cannot be sent is
+ * held (localStorage tracker:queue) only if the reporter ticks #hold-ok,
+ * then sent with the same idempotency key when the signal returns; district
+ * map and "use my location" (district only, coordinates if ticked). */
 (function () {
   "use strict";
-  var doc = document, w = window, S = w.sessionStorage, L = w.localStorage;
-  var DRAFT = "tracker:draft", QUEUE = "tracker:queue";
-  var page = "<!doctype html>" + doc.documentElement.outerHTML;
-  function $(id) { return doc.getElementById(id); }
-  function each(list, fn) { Array.prototype.forEach.call(list, fn); }
-  function get(store, key) { try { return JSON.parse(store.getItem(key)); } catch (e) { return null; } }
-  function put(store, key, v) { try { store.setItem(key, JSON.stringify(v)); } catch (e) { /* full or off */ } }
-  function del(store, key) { try { store.removeItem(key); } catch (e) { /* off */ } }
+  var d = document, w = window, S = w.sessionStorage, L = w.localStorage, DRAFT = "tracker:draft", QUEUE = "tracker:queue";
+  var page = "<!doctype html>" + d.documentElement.outerHTML;
+  function $(id) { return d.getElementById(id); }
+  function each(l, f) { Array.prototype.forEach.call(l, f); }
+  function get(s, k) { try { return JSON.parse(s.getItem(k)); } catch (e) { return null; } }
+  function put(s, k, v) { try { s.setItem(k, JSON.stringify(v)); } catch (e) { /* full */ } }
+  function del(s, k) { try { s.removeItem(k); } catch (e) { /* off */ } }
+  function el(tag, cls, text) { var e = d.createElement(tag); e.className = cls || ""; e.textContent = text || ""; return e; }
+  function attr(e, a) { return e.getAttribute(a); }
 
   if ($("receipt")) { del(S, DRAFT); }
-  var printBtn = $("print-receipt");
-  if (printBtn && w.print) {
-    printBtn.hidden = false;
-    printBtn.addEventListener("click", function () { w.print(); });
-  }
-
+  var pb = $("print-receipt");
+  if (pb) { pb.hidden = false; pb.onclick = function () { w.print(); }; }
   var form = $("report-form");
   if (!form) { return; }
-  var stepInput = $("step"), status = $("send-status");
-  var steps = form.querySelectorAll(".step");
+  var fresh = form.hasAttribute("data-fresh"), stepIn = $("step"), steps = form.querySelectorAll(".step");
+  var status = $("send-status"), region = $("region"), map = $("region-map");
 
-  // ------------------------------------------------------------ steps
-  function current() { return +stepInput.value || 1; }
+  // Steps
   function show(n, focus) {
-    each(steps, function (s) { s.hidden = +s.getAttribute("data-step") !== n; });
-    stepInput.value = n;
+    each(steps, function (s) { s.hidden = +attr(s, "data-step") !== n; });
+    stepIn.value = n;
     if (n === steps.length) { review(); }
-    var legend = steps[n - 1].querySelector("legend");
-    if (focus !== false) {
-      legend.tabIndex = -1;
-      legend.focus();
-      w.scrollTo(0, 0);
-    }
+    if (focus !== false) { var g = steps[n - 1].querySelector("legend"); g.tabIndex = -1; g.focus(); w.scrollTo(0, 0); }
     save();
   }
   function missing(step) {
     var bad = [];
-    each(step.querySelectorAll(".req"), function (req) {
-      var box = req.closest(".field,.choices");
-      var inputs = box.querySelectorAll("input,select,textarea");
-      var ok = false;
-      each(inputs, function (i) { if ((i.type === "checkbox" || i.type === "radio") ? i.checked : i.value.trim()) { ok = true; } });
-      var old = box.querySelector(".js-error");
+    each(step.querySelectorAll(".req"), function (r) {
+      var box = r.closest(".field,.choices"), ins = box.querySelectorAll("input,select,textarea"), ok = false, old = box.querySelector(".js-error");
+      each(ins, function (i) { if (/checkbox|radio/.test(i.type) ? i.checked : i.value.trim()) { ok = true; } });
       if (old) { old.remove(); }
       box.classList.toggle("has-error", !ok);
       if (!ok) {
-        var p = doc.createElement("p");
-        p.className = "field-error js-error";
-        p.id = box.id + "-jserror";
-        p.textContent = form.getAttribute("data-required");
+        var p = el("p", "field-error js-error", attr(form, "data-required"));
+        p.id = box.id + "-js";
         box.insertBefore(p, box.children[1]);
-        inputs[0].setAttribute("aria-describedby", p.id);
-        bad.push(inputs[0]);
+        ins[0].setAttribute("aria-describedby", p.id);
+        bad.push(ins[0]);
       }
     });
     if (bad.length) { bad[0].focus(); }
     return bad.length;
   }
-  function labelOf(el) {
-    if (el.type === "checkbox" && el.name.indexOf("victims_") !== 0 && el.closest(".choices") && el.name !== "property_damaged") {
-      return el.closest(".choices").querySelector("legend").textContent;
-    }
-    if (el.type === "radio") { return el.closest(".choices").querySelector("legend").textContent; }
-    if (el.type === "checkbox") { return el.closest("label").textContent; }
-    var l = form.querySelector("label[for='" + el.id + "']");
-    return l ? l.textContent : el.name;
-  }
   function review() {
-    var box = $("review"), yes = box.getAttribute("data-yes"), empty = box.getAttribute("data-empty");
+    var box = $("review");
+    if (!box.children.length) {
+      each(steps, function (s, i) {
+        if (i === steps.length - 1) { return; }
+        var rs = el("div", "review-step"), t = s.querySelector(".step-title").textContent, b = el("button", "link", attr(box, "data-change").replace("{step}", t));
+        rs.setAttribute("data-review", i + 1);
+        b.type = "submit"; b.name = "nav"; b.value = "goto-" + (i + 1);
+        rs.append(el("h2", "sub", t), el("div", "review-body"), b);
+        box.appendChild(rs);
+      });
+    }
     each(box.querySelectorAll(".review-step"), function (rs) {
-      var step = steps[+rs.getAttribute("data-review") - 1], rows = {}, order = [];
-      each(step.querySelectorAll("input,select,textarea"), function (el) {
-        if (!el.name || el.type === "hidden" || el.type === "file") { return; }
-        var v = "";
-        if (el.type === "checkbox" || el.type === "radio") {
-          if (!el.checked || !el.value) { return; }
-          v = el.type === "checkbox" && !el.closest(".choices.columns,#field-needs") ? yes : el.closest("label").textContent;
-        } else if (el.tagName === "SELECT") {
-          v = el.value ? el.options[el.selectedIndex].textContent : "";
-        } else { v = el.value.trim(); }
-        if (!v) { return; }
-        var key = labelOf(el).trim();
-        if (!rows[key]) { rows[key] = []; order.push(key); }
-        rows[key].push(v.trim());
+      var rows = {}, order = [], body = rs.querySelector(".review-body"), dl = el("dl", "review");
+      each(steps[+attr(rs, "data-review") - 1].querySelectorAll("input,select,textarea"), function (e) {
+        if (!e.name || /hidden|file/.test(e.type) || (/checkbox|radio/.test(e.type) && !(e.checked && e.value))) { return; }
+        var group = e.closest(".choices:not(#field-victims)"), single = e.type === "checkbox" && !group;
+        var v = e.tagName === "SELECT" ? (e.value ? e.options[e.selectedIndex].textContent : "")
+          : single ? attr($("review"), "data-yes") : /checkbox|radio/.test(e.type) ? e.closest("label").textContent : e.value;
+        var l = group ? group.querySelector("legend") : single ? e.closest("label") : form.querySelector("label[for='" + e.id + "']");
+        var k = (l ? l.textContent : e.name).trim();
+        if (!(v = v.trim())) { return; }
+        if (!rows[k]) { rows[k] = []; order.push(k); }
+        rows[k].push(v);
       });
-      var body = rs.querySelector(".review-body");
       body.textContent = "";
-      if (!order.length) {
-        var p = doc.createElement("p");
-        p.className = "muted";
-        p.textContent = empty;
-        body.appendChild(p);
-        return;
-      }
-      var dl = doc.createElement("dl");
-      dl.className = "review";
-      order.forEach(function (k) {
-        var dt = doc.createElement("dt"), dd = doc.createElement("dd");
-        dt.textContent = k;
-        dd.textContent = rows[k].join(", ");
-        dl.appendChild(dt);
-        dl.appendChild(dd);
-      });
-      body.appendChild(dl);
+      order.forEach(function (k) { dl.append(el("dt", "", k), el("dd", "", rows[k].join(", "))); });
+      body.appendChild(order.length ? dl : el("p", "muted", attr($("review"), "data-empty")));
     });
   }
 
-  // ------------------------------------------------------------ draft (this tab only)
-  function fields(withFiles) {
+  // Draft, this tab only
+  function fields() {
     var out = [];
-    new FormData(form).forEach(function (v, k) {
-      if (k === "csrf_token" || k === "nav" || (typeof v !== "string" && !withFiles)) { return; }
-      out.push([k, v]);
-    });
+    new FormData(form).forEach(function (v, k) { if (typeof v === "string" && k !== "csrf_token") { out.push([k, v]); } });
     return out;
   }
-  function save() { put(S, DRAFT, fields(false)); }
-  function restore(pairs) {
-    var vals = {};
-    pairs.forEach(function (p) { (vals[p[0]] = vals[p[0]] || []).push(p[1]); });
-    each(form.elements, function (el) {
-      if (!el.name || el.type === "file" || el.name === "csrf_token" || !(el.name in vals)) {
-        if (el.name && (el.type === "checkbox" || el.type === "radio") && !(el.name in vals)) { el.checked = false; }
-        return;
-      }
-      if (el.type === "checkbox" || el.type === "radio") { el.checked = vals[el.name].indexOf(el.value) >= 0; }
-      else { el.value = vals[el.name][0]; }
-    });
-  }
-  if (form.hasAttribute("data-fresh")) {
-    var key = new Uint8Array(18);
-    w.crypto.getRandomValues(key);
+  function save() { put(S, DRAFT, fields()); }
+  if (fresh) {
+    var key = w.crypto.getRandomValues(new Uint8Array(18));
     form.elements.idempotency_key.value = btoa(String.fromCharCode.apply(null, key)).replace(/\+/g, "-").replace(/\//g, "_");
-    var draft = get(S, DRAFT);
-    if (draft) { restore(draft); }
+    var draft = get(S, DRAFT), vals = {};
+    if (draft) {
+      draft.forEach(function (p) { (vals[p[0]] = vals[p[0]] || []).push(p[1]); });
+      each(form.elements, function (e) {
+        if (!e.name || e.type === "file" || e.name === "csrf_token") { return; }
+        var v = vals[e.name] || [];
+        if (/checkbox|radio/.test(e.type)) { e.checked = v.indexOf(e.value) >= 0; } else if (v.length) { e.value = v[0]; }
+      });
+    }
   }
   form.addEventListener("input", save);
   form.addEventListener("change", save);
 
-  // ------------------------------------------------------------ sending, and holding when offline
+  // Sending, and holding when there is no signal
   var queued = $("queued");
   function showQueued() { queued.hidden = !get(L, QUEUE); }
-  function say(what) { status.textContent = what ? status.getAttribute("data-" + what) : ""; }
+  function say(what) { status.textContent = attr(status, "data-" + what); }
   function landed(res) {
-    if (res.type === "opaqueredirect" || res.redirected) {
-      del(L, QUEUE);
-      del(S, DRAFT);
-      w.location.href = form.getAttribute("data-receipt");
-      return true;
-    }
-    return res.text().then(function (html) {
-      del(L, QUEUE);  // refused, not lost: the answers are in the page shown now
-      doc.open();
-      doc.write(html);
-      doc.close();
-    });
+    del(L, QUEUE);  // filed, or refused with the answers shown in the page
+    if (res.type === "opaqueredirect") { del(S, DRAFT); w.location.href = attr(form, "data-receipt"); return; }
+    return res.text().then(function (html) { d.open(); d.write(html); d.close(); });
   }
   function post(body) {
     body.set("nav", "send");
     return fetch(form.action, { method: "POST", body: body, credentials: "same-origin", redirect: "manual" });
   }
-  var sending = false;
+  var busy = false;
   function sendQueued() {
     var q = get(L, QUEUE);
-    if (!q || sending || navigator.onLine === false) { return; }
-    sending = true;
-    // A fresh CSRF token (the page may have come from the worker's cache).
+    if (!q || busy || navigator.onLine === false) { return; }
+    busy = true;  // a fresh CSRF token first: the page may be the worker's copy
     fetch(form.action, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
-      var m = /name="csrf_token"[^>]*value="([^"]*)"/.exec(html) || /value="([^"]*)"[^>]*name="csrf_token"/.exec(html);
-      var body = new FormData();
+      var m = /name="csrf_token"[^>]*value="([^"]*)"/.exec(html), body = new FormData();
       q.forEach(function (p) { body.append(p[0], p[1]); });
       body.set("csrf_token", m ? m[1] : "");
       return post(body);
-    }).then(landed).catch(function () { /* still no signal: try again later */ }).then(function () { sending = false; });
+    }).then(landed).catch(function () { /* no signal yet */ }).then(function () { busy = false; });
   }
-  queued && $("queued-delete").addEventListener("click", function () { del(L, QUEUE); showQueued(); });
-  if (queued) {
-    showQueued();
-    w.addEventListener("online", sendQueued);
-    w.setInterval(sendQueued, 15000);
-    sendQueued();
-  }
+  $("queued-delete").onclick = function () { del(L, QUEUE); showQueued(); };
+  showQueued();
+  w.addEventListener("online", sendQueued);
+  w.setInterval(sendQueued, 15000);
+  sendQueued();
+  $("hold").hidden = false;
 
   form.addEventListener("submit", function (ev) {
-    var nav = ev.submitter && ev.submitter.name === "nav" ? ev.submitter.value : "send";
+    var nav = ev.submitter && ev.submitter.name === "nav" ? ev.submitter.value : "send", n = +stepIn.value;
     ev.preventDefault();
-    var n = current();
     if (nav === "next") { if (!missing(steps[n - 1])) { show(n + 1); } return; }
-    if (nav === "back") { show(n - 1); return; }
-    if (nav.indexOf("goto-") === 0) { show(+nav.slice(5)); return; }
+    if (nav === "back") { return show(n - 1); }
+    if (nav.indexOf("goto-") === 0) { return show(+nav.slice(5)); }
     for (var i = 0; i < steps.length - 1; i++) {
       if (missing(steps[i])) { show(i + 1, false); missing(steps[i]); return; }
     }
     say("sending");
     post(new FormData(form)).then(landed, function () {
-      if ($("hold-ok").checked) {
-        put(L, QUEUE, fields(false));
-        say("held");
-        showQueued();
-      } else { say("offline"); }
+      if ($("hold-ok").checked) { put(L, QUEUE, fields()); say("held"); showQueued(); } else { say("offline"); }
     });
   });
-  if ($("hold")) { $("hold").hidden = false; }
-  doc.addEventListener("click", function (ev) {  // error summary links to other steps
-    var a = ev.target.closest("#errors a[href^='#field-'],#errors button[value^='goto-']");
+  d.addEventListener("click", function (ev) {  // error summary: open the step of the field
+    var a = ev.target.closest("#errors a,#errors button"), h = a && attr(a, "href"), t = h && $(h.slice(1));
     if (!a) { return; }
-    var target = $(a.getAttribute("href") ? a.getAttribute("href").slice(1) : "");
-    var step = target ? target.closest(".step") : steps[+a.value.slice(5) - 1];
     ev.preventDefault();
-    show(+step.getAttribute("data-step"), false);
-    (target || step).scrollIntoView();
+    var s = t ? t.closest(".step") : steps[+a.value.slice(5) - 1];
+    show(+attr(s, "data-step"), false);
+    (t || s).scrollIntoView();
   });
 
-  // ------------------------------------------------------------ offline copy of the form
-  if ("serviceWorker" in navigator && form.hasAttribute("data-fresh")) {
-    navigator.serviceWorker.register(form.getAttribute("data-sw")).then(function () {
+  // Offline copy of this form (first visit: this page as parsed, and its files)
+  if ("serviceWorker" in navigator && fresh) {
+    navigator.serviceWorker.register(attr(form, "data-sw")).then(function () {
       return navigator.serviceWorker.ready;
-    }).then(function () {
-      return caches.open("tracker");
-    }).then(function (c) {
-      var assets = [];
-      each(doc.querySelectorAll("link[rel=stylesheet],script[src]"), function (el) { assets.push(el.href || el.src); });
+    }).then(function () { return caches.open("tracker"); }).then(function (c) {
+      var urls = [];
+      each(d.querySelectorAll("link[rel=stylesheet],script[src]"), function (e) { urls.push(e.href || e.src); });
       c.put(w.location.href, new Response(page, { headers: { "Content-Type": "text/html; charset=utf-8" } }));
-      return c.addAll(assets);
-    }).catch(function () { /* no worker: the form still works online */ });
+      return c.addAll(urls);
+    }).catch(function () { /* the form still works online */ });
   }
 
-  // ------------------------------------------------------------ where: map and location
-  var region = $("region"), map = $("region-map");
-  function mark() {
-    if (!map) { return; }
-    each(map.querySelectorAll("path[data-pcode]"), function (p) {
-      p.classList.toggle("chosen", p.getAttribute("data-pcode") === region.value);
-    });
-  }
-  if (map && region) {
-    map.hidden = false;
-    map.addEventListener("click", function (ev) {
-      var code = ev.target.getAttribute && ev.target.getAttribute("data-pcode");
-      if (code) { region.value = code; mark(); save(); }
-    });
-    region.addEventListener("change", mark);
-    mark();
-  }
-  function inside(x, y, d) {
+  // Where: the map, and "use my location"
+  var svg, pos, box = $("location"), lat = $("latitude"), lon = $("longitude"), send = $("send_coordinates"), msg = $("location-status");
+  function mark() { each(svg.querySelectorAll("path"), function (p) { p.classList.toggle("chosen", attr(p, "data-pcode") === region.value); }); }
+  function inside(x, y, dd) {
     var hit = false;
-    d.split("M").forEach(function (ring) {
-      var n = ring.replace(/Z/g, "").trim().split(/[\s,]+/).map(Number);
+    dd.split("M").forEach(function (ring) {
+      var n = ring.replace("Z", "").trim().split(" ").map(Number);
       for (var i = 0, j = n.length - 2; i < n.length; j = i, i += 2) {
         if ((n[i + 1] > y) !== (n[j + 1] > y) && x < (n[j] - n[i]) * (y - n[i + 1]) / (n[j + 1] - n[i + 1]) + n[i]) { hit = !hit; }
       }
     });
     return hit;
   }
-  var box = $("location"), lat = $("latitude"), lon = $("longitude"), send = $("send_coordinates"), pos = null;
-  function coords() {
-    lat.value = pos && send.checked ? pos[0].toFixed(2) : "";
-    lon.value = pos && send.checked ? pos[1].toFixed(2) : "";
-    save();
-  }
-  if (box && map && "geolocation" in navigator) {
-    var svg = map.querySelector("svg"), msg = $("location-status");
-    var proj = svg.getAttribute("data-proj").split(" ").map(Number);  // lon0 lat0 sx sy
-    box.hidden = false;
-    send.checked = !!lat.value;
-    send.addEventListener("change", coords);
-    $("locate").addEventListener("click", function () {
-      msg.textContent = box.getAttribute("data-wait");
-      navigator.geolocation.getCurrentPosition(function (p) {
-        pos = [Math.round(p.coords.latitude * 100) / 100, Math.round(p.coords.longitude * 100) / 100];
-        var x = (p.coords.longitude - proj[0]) * proj[2], y = (proj[1] - p.coords.latitude) * proj[3], found = "";
-        each(svg.querySelectorAll("path[data-pcode]"), function (el) {
-          if (!found && inside(x, y, el.getAttribute("d"))) { found = el.getAttribute("data-pcode"); }
-        });
-        if (found) { region.value = found; mark(); }
-        msg.textContent = box.getAttribute(found ? "data-done" : "data-outside");
-        coords();
-      }, function () {
-        msg.textContent = box.getAttribute("data-fail");
-      }, { enableHighAccuracy: false, timeout: 20000, maximumAge: 600000 });
-    });
+  function coords() { lat.value = pos && send.checked ? pos[0].toFixed(2) : ""; lon.value = pos && send.checked ? pos[1].toFixed(2) : ""; save(); }
+  if (map) {
+    fetch(attr(map, "data-src")).then(function (r) { return r.ok ? r.text() : Promise.reject(); }).then(function (text) {
+      map.insertAdjacentHTML("beforeend", text);
+      svg = map.querySelector("svg");
+      map.hidden = false;
+      svg.onclick = function (ev) { var c = attr(ev.target, "data-pcode"); if (c) { region.value = c; mark(); save(); } };
+      region.addEventListener("change", mark);
+      mark();
+      if (!("geolocation" in navigator)) { return; }
+      var proj = attr(svg, "data-proj").split(" ").map(Number);  // lon0 lat0 sx sy
+      box.hidden = false;
+      send.checked = !!lat.value;
+      send.onchange = coords;
+      $("locate").onclick = function () {
+        msg.textContent = attr(box, "data-wait");
+        navigator.geolocation.getCurrentPosition(function (p) {
+          var c = p.coords, x = (c.longitude - proj[0]) * proj[2], y = (proj[1] - c.latitude) * proj[3], found = "";
+          pos = [c.latitude, c.longitude];
+          each(svg.querySelectorAll("path"), function (e) { if (!found && inside(x, y, attr(e, "d"))) { found = attr(e, "data-pcode"); } });
+          if (found) { region.value = found; mark(); }
+          msg.textContent = attr(box, found ? "data-done" : "data-outside");
+          coords();
+        }, function () { msg.textContent = attr(box, "data-fail"); }, { timeout: 20000, maximumAge: 600000 });
+      };
+    }).catch(function () { /* the list is there */ });
   }
 
-  // ------------------------------------------------------------ who, consent
-  var force = $("force"), unit = $("unit");
-  if (force && unit) {
-    var narrow = function () {
-      each(unit.getElementsByTagName("optgroup"), function (g) {
-        var opts = g.getElementsByTagName("option");
-        var code = opts.length ? opts[0].value.split(":")[0] : "";
-        g.hidden = g.disabled = !!force.value && code !== force.value;
-      });
-      var sel = unit.options[unit.selectedIndex];
-      if (sel && sel.parentNode && sel.parentNode.disabled) { unit.value = ""; }
-    };
-    force.addEventListener("change", narrow);
-    narrow();
+  // Who: units of the chosen force; contact fields only with consent
+  var force = $("force"), unit = $("unit"), consent = $("consent_contact"), contact = $("contact-fields");
+  function narrow() {
+    each(unit.getElementsByTagName("optgroup"), function (g) {
+      var o = g.getElementsByTagName("option")[0];
+      g.hidden = g.disabled = !!force.value && (o ? o.value.split(":")[0] : "") !== force.value;
+    });
+    var s = unit.options[unit.selectedIndex];
+    if (s && s.parentNode.disabled) { unit.value = ""; }
   }
-  var consent = $("consent_contact"), contact = $("contact-fields");
-  if (consent && contact) {
-    var sync = function () { contact.hidden = !consent.checked; };
-    consent.addEventListener("change", sync);
-    sync();
-  }
-  if (form.hasAttribute("data-fresh")) { show(current(), false); }
-  var summary = $("errors");
-  if (summary) { summary.focus(); }
+  function sync() { contact.hidden = !consent.checked; }
+  force.addEventListener("change", narrow);
+  consent.addEventListener("change", sync);
+  narrow();
+  sync();
+  if (fresh) { show(+stepIn.value, false); }
+  if ($("errors")) { $("errors").focus(); }
 })();

@@ -7,6 +7,7 @@ var CACHE = "tracker";
 var CSP = {{ csp|tojson }};
 var FORM = "{{ url_for('intake.report') }}";
 var STATIC = "{{ url_for('static', filename='') }}";
+var MAP = "{{ url_for('intake.districts_svg') }}";  // versioned (?v=): kept until it changes
 
 self.addEventListener("install", function () { self.skipWaiting(); });
 self.addEventListener("activate", function (ev) { ev.waitUntil(self.clients.claim()); });
@@ -30,6 +31,17 @@ function offline(req, form) {
 self.addEventListener("fetch", function (ev) {
   var req = ev.request, url = new URL(req.url);
   var form = url.pathname === FORM && req.mode === "navigate";
+  if (url.pathname === MAP && req.method === "GET") {
+    ev.respondWith(caches.open(CACHE).then(function (c) {
+      return c.match(req.url).then(function (hit) {
+        return hit || fetch(req).then(function (res) {
+          if (res.ok) { c.put(req.url, res.clone()); }
+          return res;
+        });
+      });
+    }));
+    return;
+  }
   if (req.method !== "GET" || url.origin !== self.location.origin || !(form || url.pathname.indexOf(STATIC) === 0)) {
     return;
   }
