@@ -85,6 +85,7 @@ ACCESS: dict[str, frozenset] = {
     "admin.organisations": frozenset({"admin"}),
     "admin.forces": frozenset({"admin"}),
     "admin.regions": frozenset({"admin"}),
+    "admin.boundaries": frozenset({"admin"}),
     "admin.operations": frozenset({"admin"}),
     "admin.bodies": frozenset({"admin"}),
     "admin.routing_rule_delete": frozenset({"admin"}),

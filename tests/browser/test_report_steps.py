@@ -178,3 +178,68 @@ def test_every_step_passes_axe_and_fits_a_phone(live_server, phone, lang):
             phone.select_option("#region", "XV0101")
         if number < 6:
             phone.locator(".step:not([hidden]) button[value=next]").click()
+
+
+def _to_where_step(page):
+    page.check("input[name=categories][value=threats]")
+    page.locator(".step:not([hidden]) button[value=next]").click()
+    page.fill("#occurred_on", DAY)
+    page.locator(".step:not([hidden]) button[value=next]").click()
+    assert _progress(page) == "Step 3 of 6"
+
+
+def _sent_place(live_server):
+    from tracker.extensions import db
+    from tracker.intake.models import Report
+
+    with live_server.app.app_context():
+        report = db.session.scalars(sa.select(Report)).one()
+        place = (report.region.pcode, report.latitude, report.longitude)
+        db.session.remove()
+    return place
+
+
+def _send_from_where(page):
+    for _ in range(3):
+        page.locator(".step:not([hidden]) button[value=next]").click()
+    with page.expect_navigation(url=re.compile(r"/report/receipt$")):
+        page.locator(".step:not([hidden]) button[value=send]").click()
+
+
+def test_tapping_a_district_on_the_map_chooses_it(live_server, phone):
+    phone.goto(live_server.url("/report?lang=en"))
+    _to_where_step(phone)
+    phone.locator("#region-map svg").wait_for()
+    phone.locator("path[data-pcode=XV0303]").tap()
+    assert phone.input_value("#region") == "XV0303"
+    assert "chosen" in phone.locator("path[data-pcode=XV0303]").get_attribute("class")
+    # The list moves the map too; the map is hidden from screen readers.
+    phone.select_option("#region", "XV0201")
+    assert "chosen" in phone.locator("path[data-pcode=XV0201]").get_attribute("class")
+    assert phone.locator("#region-map svg").get_attribute("aria-hidden") == "true"
+    assert run_axe(phone) == []
+
+
+def test_use_my_location_sends_only_the_district_unless_asked(live_server, new_phone):
+    page = new_phone(geolocation={"latitude": 12.4712, "longitude": -71.8049}, permissions=["geolocation"])
+    page.goto(live_server.url("/report?lang=en"))
+    _to_where_step(page)
+    page.get_by_role("button", name="Use my location").click()
+    page.locator("#location-status").filter(has_text="District chosen").wait_for()
+    assert page.input_value("#region") == "XV0102"  # Sierra Clara, found on the phone
+    assert page.input_value("#latitude") == "" and page.input_value("#longitude") == ""
+    _send_from_where(page)
+    assert _sent_place(live_server) == ("XV0102", None, None)
+
+
+def test_use_my_location_with_rounded_coordinates_when_ticked(live_server, new_phone):
+    page = new_phone(geolocation={"latitude": 10.1234, "longitude": -69.4567}, permissions=["geolocation"])
+    page.goto(live_server.url("/report?lang=en"))
+    _to_where_step(page)
+    page.check("#send_coordinates")
+    page.get_by_role("button", name="Use my location").click()
+    page.locator("#location-status").filter(has_text="District chosen").wait_for()
+    assert page.input_value("#region") == "XV0302"
+    assert (page.input_value("#latitude"), page.input_value("#longitude")) == ("10.12", "-69.46")
+    _send_from_where(page)
+    assert _sent_place(live_server) == ("XV0302", 10.12, -69.46)
