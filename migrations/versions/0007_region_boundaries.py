@@ -1,7 +1,7 @@
 """region boundaries for the district and province maps
 
 Revision ID: 0007
-Revises: 0001
+Revises: 0009
 Create Date: 2026-12-01 05:45:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0001'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

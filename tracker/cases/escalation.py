@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
 from tracker.cases.models import Case
@@ -188,7 +189,7 @@ def _digest(cases: list[Case]) -> tuple[str, str]:
                 link=f"{base}/cases?state=escalated",
             )
         )
-    subject = _("%(n)s cases escalated", n=len(cases))
+    subject = ngettext("%(num)s case escalated", "%(num)s cases escalated", len(cases))
     text = _("These cases have been escalated and need a supervisor:") + "\n\n" + "\n".join(lines) + "\n"
     return subject, text
 

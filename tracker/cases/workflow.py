@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from tracker.audit.labels import EVENT_LABELS
 from tracker.audit.service import record
 from tracker.cases import permissions as perm
 from tracker.cases.models import OUTCOMES, STATES, VERIFICATION_GRADES, Case, CaseNote
@@ -54,8 +55,10 @@ OPERATIONS = {
 
 
 def audit_labels() -> dict:
-    """Translated titles of the case audit events, by action code."""
-    out = {"case." + k: v for k, v in ACTIONS.items()}
+    """Translated titles of every audit event, by action code: the case
+    moves and operations here, the rest from tracker.audit.labels."""
+    out = dict(EVENT_LABELS)
+    out.update({"case." + k: v for k, v in ACTIONS.items()})
     out.update({"case." + k: v for k, v in OPERATIONS.items()})
     out["cases.export"] = _l("Queue exported (CSV)")
     out["message.reporter"] = _l("Reporter sent a message")
@@ -87,6 +90,15 @@ _allow(["resolved", "referred", "rejected"], "close", "closed", SUPERVISORS)
 _allow(["closed", "rejected", "resolved", "referred"], "reopen", "investigating", SUPERVISORS)
 _allow(["new", "triaged", "investigating", "escalated", "awaiting_info", "rejected"], "merge", "merged", OFFICERS)
 
+
+#: Conditions beyond (state, role): a move is offered and allowed only when its
+#: guard holds. A pending proposal is not proposed again; a supervisor decides.
+GUARDS = {
+    "propose_escalation": (
+        lambda case: case.escalation_proposed_at is None,
+        _l("Escalation was already proposed; a supervisor of your body will decide."),
+    ),
+}
 
 REASON_REQUIRED = frozenset({"reject", "escalate", "refer", "reopen", "propose_escalation"})
 OUTCOME_REQUIRED = frozenset({"resolve"})
@@ -144,7 +156,11 @@ def allowed_actions(case: Case, actor) -> list[str]:
     if actor is not None and not perm.can_work_case(actor, case):
         return []
     role = _role_of(actor)
-    return [a for a in ACTIONS if (case.state, a) in TRANSITIONS and role in TRANSITIONS[(case.state, a)][1]]
+    return [
+        a for a in ACTIONS
+        if (case.state, a) in TRANSITIONS and role in TRANSITIONS[(case.state, a)][1]
+        and (a not in GUARDS or GUARDS[a][0](case))
+    ]
 
 
 def check(case: Case, action: str, actor) -> str:
@@ -171,6 +187,8 @@ def check(case: Case, action: str, actor) -> str:
         else:
             msg = _("Only a supervisor can do this.")
         raise TransitionError(msg, field="action", code="role")
+    if action in GUARDS and not GUARDS[action][0](case):
+        raise TransitionError(str(GUARDS[action][1]), field="action", code="guard")
     return next_state
 
 
