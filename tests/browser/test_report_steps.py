@@ -130,6 +130,7 @@ def test_with_javascript_steps_switch_in_the_page_and_the_draft_stays_in_the_tab
 
 def test_offline_the_form_opens_and_a_held_report_lands_once(live_server, phone):
     phone.goto(live_server.url("/report?lang=en"))
+    phone.check("input[name=categories][value=threats]")  # the form in use: its offline copy is made
     phone.evaluate("navigator.serviceWorker.ready.then(() => true)")
     phone.wait_for_function(
         "caches.open('tracker').then(c => c.keys()).then(k => k.length >= 4)", polling=100
@@ -139,6 +140,8 @@ def test_offline_the_form_opens_and_a_held_report_lands_once(live_server, phone)
     response = phone.reload()
     assert response.from_service_worker
     assert phone.locator("h1").inner_text() == "Report what happened"
+    assert phone.is_checked("input[name=categories][value=threats]")  # the tab's draft, offline too
+    phone.uncheck("input[name=categories][value=threats]")
     _fill_all_with_javascript(phone)
     _click(phone, "Send the report", False)
     status = phone.locator("#send-status")

@@ -105,3 +105,9 @@ def test_the_offline_worker_is_served_from_the_root_and_allowed_by_the_csp(clien
     body = resp.get_data(as_text=True)
     assert "/report" in body and "://" not in body  # no third-party code or origin
     assert "worker-src 'self'" in client.get("/report").headers["Content-Security-Policy"]
+
+
+def test_the_workers_update_check_is_a_304_when_nothing_changed(client):
+    first = client.get("/sw.js")
+    again = client.get("/sw.js", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""

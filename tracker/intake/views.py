@@ -146,7 +146,9 @@ def service_worker():
     """The offline worker (static/sw.js) served from the site root so that its
     scope covers /report. Pages it serves from its cache get this CSP."""
     body = render_template("intake/sw.js", csp=CSP)
-    return Response(body, mimetype="text/javascript", headers={"Cache-Control": "no-cache"})
+    response = Response(body, mimetype="text/javascript", headers={"Cache-Control": "no-cache"})
+    response.add_etag()  # the browser's update checks then cost a 304
+    return response.make_conditional(request)
 
 
 @bp.get("/report/receipt")

@@ -29,6 +29,7 @@
     each(steps, function (s) { s.hidden = +attr(s, "data-step") !== n; });
     stepIn.value = n;
     if (n === steps.length) { review(); }
+    if (steps[n - 1].contains(region)) { where(); }
     if (focus !== false) { var g = steps[n - 1].querySelector("legend"); g.tabIndex = -1; g.focus(); w.scrollTo(0, 0); }
     save();
   }
@@ -159,8 +160,11 @@
     (t || s).scrollIntoView();
   });
 
-  // Offline copy of this form (first visit: this page as parsed, and its files)
-  if ("serviceWorker" in navigator && fresh) {
+  // Offline copy of this form (this page as parsed, and its files), made once
+  // the form is in use or has been open a few seconds
+  function keep() {
+    if (!("serviceWorker" in navigator) || !fresh || keep.done) { return; }
+    keep.done = true;
     navigator.serviceWorker.register(attr(form, "data-sw")).then(function () {
       return navigator.serviceWorker.ready;
     }).then(function () { return caches.open("tracker"); }).then(function (c) {
@@ -170,46 +174,18 @@
       return c.addAll(urls);
     }).catch(function () { /* the form still works online */ });
   }
+  form.addEventListener("input", keep);
+  form.addEventListener("change", keep);
+  w.setTimeout(keep, 4000);
 
-  // Where: the map, and "use my location"
-  var svg, pos, box = $("location"), lat = $("latitude"), lon = $("longitude"), send = $("send_coordinates"), msg = $("location-status");
-  function mark() { each(svg.querySelectorAll("path"), function (p) { p.classList.toggle("chosen", attr(p, "data-pcode") === region.value); }); }
-  function inside(x, y, dd) {
-    var hit = false;
-    dd.split("M").forEach(function (ring) {
-      var n = ring.replace("Z", "").trim().split(" ").map(Number);
-      for (var i = 0, j = n.length - 2; i < n.length; j = i, i += 2) {
-        if ((n[i + 1] > y) !== (n[j + 1] > y) && x < (n[j] - n[i]) * (y - n[i + 1]) / (n[j + 1] - n[i + 1]) + n[i]) { hit = !hit; }
-      }
-    });
-    return hit;
-  }
-  function coords() { lat.value = pos && send.checked ? pos[0].toFixed(2) : ""; lon.value = pos && send.checked ? pos[1].toFixed(2) : ""; save(); }
-  if (map) {
-    fetch(attr(map, "data-src")).then(function (r) { return r.ok ? r.text() : Promise.reject(); }).then(function (text) {
-      map.insertAdjacentHTML("beforeend", text);
-      svg = map.querySelector("svg");
-      map.hidden = false;
-      svg.onclick = function (ev) { var c = attr(ev.target, "data-pcode"); if (c) { region.value = c; mark(); save(); } };
-      region.addEventListener("change", mark);
-      mark();
-      if (!("geolocation" in navigator)) { return; }
-      var proj = attr(svg, "data-proj").split(" ").map(Number);  // lon0 lat0 sx sy
-      box.hidden = false;
-      send.checked = !!lat.value;
-      send.onchange = coords;
-      $("locate").onclick = function () {
-        msg.textContent = attr(box, "data-wait");
-        navigator.geolocation.getCurrentPosition(function (p) {
-          var c = p.coords, x = (c.longitude - proj[0]) * proj[2], y = (proj[1] - c.latitude) * proj[3], found = "";
-          pos = [c.latitude, c.longitude];
-          each(svg.querySelectorAll("path"), function (e) { if (!found && inside(x, y, attr(e, "d"))) { found = attr(e, "data-pcode"); } });
-          if (found) { region.value = found; mark(); }
-          msg.textContent = attr(box, found ? "data-done" : "data-outside");
-          coords();
-        }, function () { msg.textContent = attr(box, "data-fail"); }, { timeout: 20000, maximumAge: 600000 });
-      };
-    }).catch(function () { /* the list is there */ });
+  // Where: the map and "use my location" (report-map.js), loaded on that step
+  function where() {
+    if (map && !map.hasAttribute("data-on")) {
+      map.setAttribute("data-on", "");
+      var js = el("script");
+      js.src = attr(map, "data-js");
+      d.head.appendChild(js);
+    }
   }
 
   // Who: units of the chosen force; contact fields only with consent
@@ -228,5 +204,6 @@
   narrow();
   sync();
   if (fresh) { show(+stepIn.value, false); }
+  if (steps[+stepIn.value - 1].contains(region)) { where(); }
   if ($("errors")) { $("errors").focus(); }
 })();
