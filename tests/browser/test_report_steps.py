@@ -102,6 +102,7 @@ def _fill_all_with_javascript(page):
     review = page.locator("#review").inner_text()
     for answer in ("Illegal search of home or person", "They searched every house on our street.", "La Frontera", DAY):
         assert answer in review, answer
+    assert "(required)" not in review
     assert loads == [], f"the steps loaded pages: {loads}"
 
 

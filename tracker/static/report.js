@@ -71,7 +71,7 @@
         var v = e.tagName === "SELECT" ? (e.value ? e.options[e.selectedIndex].textContent : "")
           : single ? attr($("review"), "data-yes") : /checkbox|radio/.test(e.type) ? e.closest("label").textContent : e.value;
         var l = group ? group.querySelector("legend") : single ? e.closest("label") : form.querySelector("label[for='" + e.id + "']");
-        var k = (l ? l.textContent : e.name).trim();
+        var r = l && l.querySelector(".req"), k = (l ? l.textContent.replace(r ? r.textContent : "", "") : e.name).trim();
         if (!(v = v.trim())) { return; }
         if (!rows[k]) { rows[k] = []; order.push(k); }
         rows[k].push(v);
