@@ -111,3 +111,9 @@ def test_the_workers_update_check_is_a_304_when_nothing_changed(client):
     first = client.get("/sw.js")
     again = client.get("/sw.js", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.get_data() == b""
+
+
+def test_progress_is_said_in_each_language(client):
+    for lang, progress in (("en", "Step 1 of 6"), ("es", "Paso 1 de 6"), ("fr", "Étape 1 sur 6"),
+                           ("ar", "الخطوة 1 من 6")):
+        assert progress in client.get(f"/report?lang={lang}").get_data(as_text=True), lang
