@@ -110,6 +110,7 @@
   function showQueued() { queued.hidden = !get(L, QUEUE); }
   function say(what) { status.textContent = attr(status, "data-" + what); }
   function landed(res) {
+    if (res.status === 429 || res.status >= 500) { throw res; }  // not filed: like no signal, try again later
     del(L, QUEUE);  // filed, or refused with the answers shown in the page
     if (res.type === "opaqueredirect") { del(S, DRAFT); w.location.href = attr(form, "data-receipt"); return; }
     return res.text().then(function (html) { d.open(); d.write(html); d.close(); });
@@ -147,7 +148,7 @@
       if (missing(steps[i])) { show(i + 1, false); missing(steps[i]); return; }
     }
     say("sending");
-    post(new FormData(form)).then(landed, function () {
+    post(new FormData(form)).then(landed).catch(function () {
       if ($("hold-ok").checked) { put(L, QUEUE, fields()); say("held"); showQueued(); } else { say("offline"); }
     });
   });
