@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import time
 
+import sqlalchemy as sa
+
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.accounts.permissions import roles_required
 from tracker.cases.models import STATES
+from tracker.core.db import database_unavailable, safe_rollback
 from tracker.core.crypto import DecryptionError, decrypt_text, encrypt_text
+from tracker.core.errors import keep_typed
 from tracker.core.i18n import current_language
 from tracker.core.security import CSP
 from tracker.extensions import db, limiter
@@ -121,14 +125,45 @@ def report():
             current = here if errors else target
         else:
             current = target
-    status = 200 if not errors else 400
+    return _render_report(form, errors, photos_sent, current, 200 if not errors else 400)
+
+
+def _render_report(form: ReportForm, errors: dict, photos_sent: bool, current: int, status: int,
+                   notice: str | None = None):
+    """The report form showing step ``current`` (every answer carried in it)."""
     return (
-        render_template("intake/report.html", form=form, errors=errors, photos_sent=photos_sent,
+        render_template("intake/report.html", form=form, errors=errors, photos_sent=photos_sent, notice=notice,
                         partner=_filing_partner(), steps=steps.STEPS, current=current, step_of=steps.step_of,
-                        region_map=district_map_version(),
-                        review=steps.review_rows(form), fresh=request.method == "GET"),
+                        region_map=_map_version(), review=steps.review_rows(form),
+                        fresh=request.method == "GET"),
         status,
     )
+
+
+def _map_version() -> str | None:
+    """The district map's version, or None (no map: the list alone) while the
+    database is away, so that the form can still be shown again as typed."""
+    try:
+        return district_map_version()
+    except sa.exc.SQLAlchemyError as exc:
+        if not database_unavailable(exc):
+            raise
+        safe_rollback(db.session)
+        return None
+
+
+def _report_again(message: str, status: int):
+    """The report form again with everything typed and ``message``, when its
+    POST was refused (CSRF or origin check) or could not be saved (database
+    away: 503). The idempotency key is kept, so sending again files once."""
+    form = ReportForm(lang=current_language())
+    photos_sent = any(s and s.filename for s in request.files.getlist("photos"))
+    return _render_report(form, {}, photos_sent, steps.parse_step(request.form.get("step")), status, notice=message)
+
+
+@bp.record_once
+def _keep_typed(state) -> None:
+    keep_typed(state.app, "intake.report", _report_again)
 
 
 @bp.get("/report/districts.svg")

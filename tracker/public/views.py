@@ -4,6 +4,8 @@ import sqlalchemy as sa
 
 from flask_babel import format_decimal
 
+from tracker.core.db import database_unavailable, safe_rollback
+from tracker.core.errors import RETRY_AFTER_SECONDS
 from tracker.core.i18n import current_language
 from tracker.extensions import db
 from tracker.reference import maps
@@ -18,7 +20,15 @@ def home():
 
 @bp.get("/healthz")
 def healthz():
-    db.session.execute(sa.text("SELECT 1"))
+    """200 when the app can reach its database, else 503 with Retry-After
+    (for the proxy's or the orchestrator's health checks)."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        if not database_unavailable(exc):
+            raise
+        safe_rollback(db.session)
+        return {"status": "unavailable", "database": "unreachable"}, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return {"status": "ok"}
 
 
