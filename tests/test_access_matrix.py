@@ -39,6 +39,8 @@ ACCESS: dict[str, frozenset] = {
     "intake.followup": EVERYONE,
     "intake.pulse": EVERYONE,
     "intake.pulse_thanks": EVERYONE,
+    "intake.service_worker": EVERYONE,
+    "intake.districts_svg": EVERYONE,
     # Partners: the reports their organisation filed (another organisation's: 404).
     "intake.partner_reports": frozenset({"partner"}),
     "intake.partner_report": frozenset({"partner"}),
@@ -84,6 +86,7 @@ ACCESS: dict[str, frozenset] = {
     "admin.organisations": frozenset({"admin"}),
     "admin.forces": frozenset({"admin"}),
     "admin.regions": frozenset({"admin"}),
+    "admin.boundaries": frozenset({"admin"}),
     "admin.region_edit": frozenset({"admin"}),
     "admin.unit_edit": frozenset({"admin"}),
     "admin.operations": frozenset({"admin"}),

@@ -219,6 +219,8 @@ class _Collector:
             stripped = value.strip()
             if stripped == "":
                 return None
+            if stripped.count(",") == 1 and "." not in stripped:
+                stripped = stripped.replace(",", ".")  # "4,61": a decimal comma, as many phones type it
             try:
                 number = float(stripped)
             except ValueError:
