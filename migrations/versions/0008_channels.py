@@ -1,7 +1,7 @@
 """channels: device tokens, channel submissions, SMS conversations and contacts
 
 Revision ID: 0008
-Revises: 0009
+Revises: 0007
 Create Date: 2026-12-01 06:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0009'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
