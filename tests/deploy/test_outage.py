@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from tests.deploy.stack import PostgresCluster, Stack, temporary_base, wait_for
 
-PHONES = 32
+PHONES = 24
 REPORTS_PER_PHONE = 3
 CLIENT_THREADS = 12
 DEADLINE_SECONDS = 90  # bounds the retries of the load phase (about 10 s on an idle 2-core machine)
@@ -55,7 +55,7 @@ class Answer:
 
 
 def request(stack: Stack, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
-            source: str = "127.0.0.1", timeout: float = 15) -> Answer:
+            source: str = "127.0.0.1", timeout: float = 30) -> Answer:
     conn = http.client.HTTPSConnection("127.0.0.1", stack.https_port, context=_TLS, timeout=timeout,
                                        source_address=(source, 0))
     try:
