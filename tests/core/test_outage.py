@@ -139,3 +139,13 @@ def test_unexpected_error_with_failing_rollback_is_a_page_not_a_bare_500(monkeyp
         _db.engine.dispose()
     assert resp.status_code == 500
     assert "Something went wrong on our side" in resp.get_data(as_text=True)
+
+
+def test_a_missing_table_is_a_bug_not_an_outage():
+    """SQLite calls "no such table" an OperationalError: still a 500 (and a
+    logged traceback), not a 503 that would hide the bug."""
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://")  # no tables created
+    with app.app_context():
+        resp = app.test_client().post("/api/v1/followup", json={"receipt": "1234567812345678"})
+        _db.engine.dispose()
+    assert resp.status_code == 500 and resp.is_json

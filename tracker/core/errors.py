@@ -104,8 +104,8 @@ def _forget_user() -> None:
 def _service_unavailable(exc: BaseException):
     safe_rollback(db.session)
     _forget_user()
-    current_app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path,
-                               type(exc).__name__)
+    reason = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()[0][:200]
+    current_app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, reason)
     response = refused(
         503,
         _messages()[503],
