@@ -6,6 +6,7 @@ flushes: the caller (a view, the API, the CLI) commits once.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,9 +17,12 @@ from flask_babel import lazy_gettext as _l
 from tracker.audit.labels import EVENT_LABELS
 from tracker.audit.service import record
 from tracker.cases import permissions as perm
-from tracker.cases.models import OUTCOMES, STATES, VERIFICATION_GRADES, Case, CaseNote
+from tracker.cases.deadlines import triage_deadline
+from tracker.cases.models import OUTCOMES, STATES, VERIFICATION_GRADES, Case, CaseNote, CaseSearchToken
+from tracker.cases.signals import case_moved
 from tracker.core.db import utcnow
 from tracker.extensions import db
+from tracker.intake.models import Message, Report, SEVERITY_ORDER
 
 OFFICERS = frozenset({"officer", "supervisor"})
 SUPERVISORS = frozenset({"supervisor"})
@@ -91,18 +95,96 @@ _allow(["closed", "rejected", "resolved", "referred"], "reopen", "investigating"
 _allow(["new", "triaged", "investigating", "escalated", "awaiting_info", "rejected"], "merge", "merged", OFFICERS)
 
 
-#: Conditions beyond (state, role): a move is offered and allowed only when its
-#: guard holds. A pending proposal is not proposed again; a supervisor decides.
-GUARDS = {
-    "propose_escalation": (
-        lambda case: case.escalation_proposed_at is None,
-        _l("Escalation was already proposed; a supervisor of your body will decide."),
-    ),
-}
+@dataclass(frozen=True)
+class Context:
+    """What a move was given, checked: the reason, outcome, target (an
+    institution's name for refer, the surviving case for merge), the state
+    before and the time."""
 
-REASON_REQUIRED = frozenset({"reject", "escalate", "refer", "reopen", "propose_escalation"})
-OUTCOME_REQUIRED = frozenset({"resolve"})
-TARGET_REQUIRED = frozenset({"refer", "merge"})
+    reason: str
+    outcome: str | None
+    target: object
+    previous: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What an action needs beyond (state, role) and what it does besides
+    changing the state. ``guard`` must hold for the action to be offered and
+    allowed (its ``refusal`` is said otherwise); ``effect`` changes the case."""
+
+    needs_reason: bool = False
+    needs_outcome: bool = False
+    target: str | None = None  # "institution" (refer) or "case" (merge)
+    guard: Callable[[Case], bool] | None = None
+    refusal: object = None
+    effect: Callable[[Case, Context], None] | None = None
+
+
+def _triaged(case: Case, ctx: Context) -> None:
+    case.triaged_at = ctx.now
+
+
+def _investigating(case: Case, ctx: Context) -> None:
+    if case.triaged_at is None:
+        case.triaged_at = ctx.now
+
+
+def _proposed(case: Case, ctx: Context) -> None:
+    case.escalation_proposed_at = ctx.now
+
+
+def _escalated(case: Case, ctx: Context) -> None:
+    case.escalated_at = ctx.now
+    case.escalation_proposed_at = None
+    case.escalation_notified_at = None
+
+
+def _paused(case: Case, ctx: Context) -> None:
+    case.paused_from = ctx.previous
+
+
+def _resumed(case: Case, ctx: Context) -> None:
+    case.paused_from = None
+
+
+def _referred(case: Case, ctx: Context) -> None:
+    case.referred_to = ctx.target
+
+
+def _resolved(case: Case, ctx: Context) -> None:
+    case.outcome = ctx.outcome
+    case.resolved_at = ctx.now
+
+
+def _reopened(case: Case, ctx: Context) -> None:
+    case.outcome = None
+    case.resolved_at = None
+
+
+def _merged(case: Case, ctx: Context) -> None:
+    _merge_into(case, ctx.target)
+
+
+RULES: dict[str, Rule] = {
+    "triage": Rule(effect=_triaged),
+    "investigate": Rule(effect=_investigating),
+    # A pending proposal is not proposed again; a supervisor decides.
+    "propose_escalation": Rule(
+        needs_reason=True, effect=_proposed, guard=lambda case: case.escalation_proposed_at is None,
+        refusal=_l("Escalation was already proposed; a supervisor of your body will decide."),
+    ),
+    "escalate": Rule(needs_reason=True, effect=_escalated),
+    "request_info": Rule(effect=_paused),
+    "resume": Rule(effect=_resumed),
+    "refer": Rule(needs_reason=True, target="institution", effect=_referred),
+    "reject": Rule(needs_reason=True),
+    "resolve": Rule(needs_outcome=True, effect=_resolved),
+    "close": Rule(),
+    "reopen": Rule(needs_reason=True, effect=_reopened),
+    "merge": Rule(target="case", effect=_merged),
+}
 
 
 class TransitionError(Exception):
@@ -159,7 +241,7 @@ def allowed_actions(case: Case, actor) -> list[str]:
     return [
         a for a in ACTIONS
         if (case.state, a) in TRANSITIONS and role in TRANSITIONS[(case.state, a)][1]
-        and (a not in GUARDS or GUARDS[a][0](case))
+        and (RULES[a].guard is None or RULES[a].guard(case))
     ]
 
 
@@ -187,8 +269,9 @@ def check(case: Case, action: str, actor) -> str:
         else:
             msg = _("Only a supervisor can do this.")
         raise TransitionError(msg, field="action", code="role")
-    if action in GUARDS and not GUARDS[action][0](case):
-        raise TransitionError(str(GUARDS[action][1]), field="action", code="guard")
+    guard = RULES[action].guard
+    if guard is not None and not guard(case):
+        raise TransitionError(str(RULES[action].refusal), field="action", code="guard")
     return next_state
 
 
@@ -212,22 +295,49 @@ def perform(
     its reference (text) for ``refer``.
     """
     next_state = check(case, action, actor)
-    now = now or utcnow()
+    rule = RULES[action]
     reason = _clean(reason)
-    if action in REASON_REQUIRED and not reason:
+    if rule.needs_reason and not reason:
         raise TransitionError(_("Please give a reason."), field="reason", code="reason_required")
-    if action in OUTCOME_REQUIRED and outcome not in OUTCOMES:
+    if rule.needs_outcome and outcome not in OUTCOMES:
         raise TransitionError(_("Please choose an outcome."), field="outcome", code="outcome_required")
-    survivor: Case | None = None
-    if action == "refer":
-        target = _clean(target if isinstance(target, str) else None)
-        if not target:
+    ctx = Context(reason, outcome if rule.needs_outcome else None, _checked_target(case, rule, target),
+                  case.state, now or utcnow())
+    note_id = _note(case, actor, ctx.reason, "reason", action).id if ctx.reason else None
+    if next_state == PREVIOUS:
+        next_state = case.paused_from if case.paused_from in OPEN_STATES else "investigating"
+    if rule.effect is not None:
+        rule.effect(case, ctx)
+    if next_state != STAY:
+        case.state = next_state
+    case.updated_at = ctx.now
+    db.session.flush()
+    _audit(
+        action,
+        case,
+        actor,
+        **{"from": ctx.previous, "to": case.state},
+        outcome=ctx.outcome,
+        target_case_id=ctx.target.id if isinstance(ctx.target, Case) else None,
+        note_id=note_id,
+    )
+    case_moved.send(None, case=case, action=action, actor=actor)
+    return case
+
+
+def _checked_target(case: Case, rule: Rule, target):
+    """The institution (text, for refer) or the surviving case (for merge),
+    checked; None for actions that take no target."""
+    if rule.target == "institution":
+        text = _clean(target if isinstance(target, str) else None)
+        if not text:
             raise TransitionError(
                 _("Please name the institution and its reference."), field="target", code="target_required"
             )
-        if len(target) > 200:
+        if len(text) > 200:
             raise TransitionError(_("Please keep this under 200 characters."), field="target", code="too_long")
-    if action == "merge":
+        return text
+    if rule.target == "case":
         survivor = target if isinstance(target, Case) else None
         if survivor is None:
             raise TransitionError(_("Please choose the case to merge into."), field="target", code="target_required")
@@ -241,62 +351,13 @@ def perform(
             raise TransitionError(
                 _("The case to merge into is already merged or closed."), field="target", code="target_invalid"
             )
-
-    previous = case.state
-    note_id = _note(case, actor, reason, "reason", action).id if reason else None
-
-    if action == "propose_escalation":
-        case.escalation_proposed_at = now
-    elif next_state == PREVIOUS:
-        next_state = case.paused_from if case.paused_from in OPEN_STATES else "investigating"
-        case.paused_from = None
-    if next_state != STAY:
-        case.state = next_state
-
-    if action == "triage":
-        case.triaged_at = now
-    elif action == "investigate" and case.triaged_at is None:
-        case.triaged_at = now
-    elif action == "escalate":
-        case.escalated_at = now
-        case.escalation_proposed_at = None
-        case.escalation_notified_at = None
-    elif action == "request_info":
-        case.paused_from = previous
-    elif action == "refer":
-        case.referred_to = target
-    elif action == "resolve":
-        case.outcome = outcome
-        case.resolved_at = now
-    elif action == "reopen":
-        case.outcome = None
-        case.resolved_at = None
-    elif action == "merge":
-        _merge_into(case, survivor)
-    case.updated_at = now
-    db.session.flush()
-    _audit(
-        action,
-        case,
-        actor,
-        **{"from": previous, "to": case.state},
-        outcome=outcome if action == "resolve" else None,
-        target_case_id=survivor.id if survivor is not None else None,
-        note_id=note_id,
-    )
-    if action in ("escalate", "propose_escalation"):
-        from tracker.cases.escalation import notify_supervisors
-
-        notify_supervisors(case, action, after_commit=True)
-    return case
+        return survivor
+    return None
 
 
 def _merge_into(case: Case, survivor: Case) -> None:
     """Reports (and their search tokens) move to the survivor; the merged
     case points to it. The survivor keeps the higher severity."""
-    from tracker.cases.models import CaseSearchToken
-    from tracker.intake.models import Report
-
     db.session.execute(sa.update(Report).where(Report.case_id == case.id).values(case_id=survivor.id))
     db.session.execute(
         sa.update(CaseSearchToken).where(CaseSearchToken.case_id == case.id).values(case_id=survivor.id)
@@ -350,7 +411,6 @@ def set_verification(case: Case, actor, grade: str) -> Case:
 def override_severity(case: Case, actor, severity: str, reason: str | None) -> Case:
     """Override the computed severity, with a written reason. Audited.
     The triage deadline follows the new severity if the case is still new."""
-    from tracker.intake.models import SEVERITY_ORDER
 
     _require_work(case, actor, perm.can_override_severity)
     if severity not in SEVERITY_ORDER:
@@ -364,8 +424,6 @@ def override_severity(case: Case, actor, severity: str, reason: str | None) -> C
     case.severity_rank = SEVERITY_ORDER[severity]
     case.severity_overridden = True
     if case.state == "new":
-        from tracker.cases.escalation import triage_deadline
-
         case.triage_due_at = case.created_at + triage_deadline(severity)
     case.updated_at = utcnow()
     db.session.flush()
@@ -407,7 +465,6 @@ def reveal_contact(case: Case, actor, reason: str | None) -> list[dict]:
 def message_reporter(case: Case, actor, body: str | None, report=None):
     """Send a message to the reporter (the case's first report, or the one
     given); they read it at /followup. Audited by id."""
-    from tracker.intake.models import Message
 
     _require_work(case, actor, perm.can_message_reporter)
     body = _clean(body)
@@ -435,7 +492,6 @@ def mark_news_read(case: Case, actor) -> None:
     audited: it is a view, not a change of substance)."""
     if case.has_news and perm.can_view_case(actor, case):
         case.has_news = False
-        from tracker.intake.models import Report
 
         db.session.execute(sa.update(Report).where(Report.case_id == case.id).values(has_news=False))
         db.session.flush()
@@ -454,6 +510,6 @@ class Move:
 
 def moves_for(case: Case, actor) -> list[Move]:
     return [
-        Move(a, str(ACTIONS[a]), a in REASON_REQUIRED, a in OUTCOME_REQUIRED, a in TARGET_REQUIRED)
+        Move(a, str(ACTIONS[a]), RULES[a].needs_reason, RULES[a].needs_outcome, RULES[a].target is not None)
         for a in allowed_actions(case, actor)
     ]
