@@ -149,3 +149,16 @@ def test_a_missing_table_is_a_bug_not_an_outage():
         resp = app.test_client().post("/api/v1/followup", json={"receipt": "1234567812345678"})
         _db.engine.dispose()
     assert resp.status_code == 500 and resp.is_json
+
+
+def test_a_connection_lost_inside_a_transaction_is_an_outage():
+    """Seen through gunicorn during `pg_ctl restart -m immediate`: the
+    session's connection died mid-transaction, SQLAlchemy then refuses to
+    reconnect until a rollback. A 503 (the client retries), not a 500."""
+    from tracker.core.db import database_unavailable
+
+    lost = sa.exc.PendingRollbackError("Can't reconnect until invalid transaction is rolled back.  "
+                                       "Please rollback() fully before proceeding")
+    assert database_unavailable(lost)
+    assert not database_unavailable(sa.exc.PendingRollbackError("This Session's transaction has been rolled back "
+                                                                "due to a previous exception during flush."))

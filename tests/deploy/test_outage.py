@@ -238,7 +238,12 @@ def test_nothing_acknowledged_is_lost_through_restarts_and_kills(outage_stack):
     print("\noutage figures:", json.dumps(figures, default=str))
 
     assert [what for _, what in fault_log] == ["kill -9 worker", "pg_ctl restart -m immediate", "kill -9 worker"]
-    assert tally.problems == [], (tally.problems[:10], figures)
+    log = stack.log("gunicorn", 400_000).splitlines()
+    errors = [line for i, line in enumerate(log) if "Unhandled" in line or
+              (line.startswith("sqlalchemy") or line.startswith("  File \"/work") or "tracker/" in line)][-40:]
+    if tally.problems:
+        print("\n".join(errors))
+    assert tally.problems == [], (tally.problems[:10], figures, errors)
     assert 500 not in tally.statuses, figures
     assert all(len(found) == 1 for found in tally.acknowledged.values()), "a retry got another receipt"
     assert len(receipts) == len(tally.keys_sent) and tally.unacknowledged == [], figures

@@ -32,6 +32,8 @@ def database_unavailable(exc: BaseException) -> bool:
     restarting, connection lost, locked): a 503 and a retry, not a 500."""
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
+    if isinstance(exc, sa_exc.PendingRollbackError) and "can't reconnect" in str(exc).lower():
+        return True  # the connection died inside a transaction (seen during `pg_ctl restart`)
     if isinstance(exc, sa_exc.OperationalError) and any(
             bug in str(exc.orig).lower() for bug in _SQLITE_BUGS):
         return False  # SQLite calls these "operational" too: they are bugs, not outages
