@@ -161,9 +161,26 @@ def _report_again(message: str, status: int):
     return _render_report(form, {}, photos_sent, steps.parse_step(request.form.get("step")), status, notice=message)
 
 
+def _followup_again(message: str, status: int):
+    """The follow-up page again with the typed message and ``message`` next
+    to it, when sending it was refused; None (the error page) otherwise."""
+    if request.form.get("action") != "message":
+        return None
+    report = _followup_report()
+    if report is None:
+        return None
+    view = services.followup_view(report, current_language())
+    return (
+        render_template("intake/followup_status.html", view=view, message_form=MessageForm(),
+                        errors={"body": message}),
+        status,
+    )
+
+
 @bp.record_once
 def _keep_typed(state) -> None:
     keep_typed(state.app, "intake.report", _report_again)
+    keep_typed(state.app, "intake.followup", _followup_again)
 
 
 @bp.get("/report/districts.svg")
