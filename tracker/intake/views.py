@@ -20,6 +20,7 @@ from flask_login import current_user
 
 from tracker.accounts.permissions import roles_required
 from tracker.cases.models import STATES
+from tracker.core.compression import compressible, forbid_compression
 from tracker.core.crypto import DecryptionError, decrypt_text, encrypt_text
 from tracker.core.i18n import current_language
 from tracker.extensions import db, limiter
@@ -74,6 +75,7 @@ def _uploaded_photos() -> list[UploadedPhoto]:
 
 
 @bp.route("/report", methods=["GET", "POST"])
+@compressible
 @limiter.limit(_report_limit, methods=["POST"], exempt_when=lambda: _filing_partner() is not None)
 def report():
     """The report form. Anonymous submissions are rate-limited per (hashed)
@@ -152,6 +154,7 @@ def _failed_lookup(response) -> bool:
 
 
 @bp.route("/followup", methods=["GET", "POST"])
+@compressible
 @limiter.limit(_followup_limit, methods=["POST"], deduct_when=_failed_lookup)
 def followup():
     lang = current_language()
@@ -192,6 +195,7 @@ def followup():
             return redirect(url_for("intake.followup"))
         errors = problems
 
+    forbid_compression()  # case content and the reporter's own words
     view = services.followup_view(report, lang)
     return (
         render_template("intake/followup_status.html", view=view, message_form=message_form, errors=errors),
@@ -200,6 +204,7 @@ def followup():
 
 
 @bp.route("/pulse", methods=["GET", "POST"])
+@compressible
 @limiter.limit(_pulse_limit, methods=["POST"])
 def pulse():
     lang = current_language()
@@ -216,6 +221,7 @@ def pulse():
 
 
 @bp.get("/pulse/thanks")
+@compressible
 def pulse_thanks():
     return render_template("intake/pulse_thanks.html")
 

@@ -2,12 +2,14 @@
 from flask import Blueprint, render_template
 import sqlalchemy as sa
 
+from tracker.core.compression import compressible
 from tracker.extensions import db
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
 
 @bp.get("/")
+@compressible
 def home():
     return render_template("public/home.html")
 
@@ -19,6 +21,7 @@ def healthz():
 
 
 @bp.get("/transparency")
+@compressible
 def transparency():
     """Public, anonymous: month × province counts, the trust index trend and
     approved commander responses (all anonymised in tracker.metrics)."""
