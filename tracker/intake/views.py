@@ -26,7 +26,7 @@ from tracker.core.i18n import current_language
 from tracker.extensions import db, limiter
 from tracker.intake import partner as partner_services
 from tracker.intake import services
-from tracker.intake.forms import FollowupForm, MessageForm, PulseForm, ReportForm, attach_errors
+from tracker.intake.forms import FollowupForm, MessageForm, PulseForm, ReportForm, attach_errors, labelled
 from tracker.intake.models import Report
 from tracker.intake.permissions import can_follow_up_filed_report, can_view_filed_report, can_view_filed_reports
 from tracker.intake.photos import UploadedPhoto, process_photos
@@ -216,7 +216,8 @@ def pulse():
             services.record_pulse_data(data)
             db.session.commit()
             return redirect(url_for("intake.pulse_thanks"))
-        errors = {(f"pulse_{k}" if k in PULSE_KEYS else k if k == "region" else "_form"): v for k, v in problems.items()}
+        errors = labelled(form, {(f"pulse_{k}" if k in PULSE_KEYS else k if k == "region" else "_form"): v
+                                 for k, v in problems.items()})
     return render_template("intake/pulse.html", form=form, errors=errors), 400 if errors else 200
 
 
