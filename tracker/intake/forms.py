@@ -282,6 +282,12 @@ class MessageForm(FlaskForm):
     body = TextAreaField(_l("Add information or answer a question"))
 
 
+class FollowupPhotoForm(FlaskForm):
+    """Photos added at /followup: the same checks and cleaning as the report's."""
+
+    photos = MultipleFileField(_l("Add photos"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
+
+
 class PulseForm(_PulseMixin, FlaskForm):
     region = LooseSelectField(_l("Where do you live?"))
 

@@ -16,6 +16,7 @@ import time
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from tracker.accounts.permissions import roles_required
@@ -26,7 +27,7 @@ from tracker.core.i18n import current_language
 from tracker.extensions import db, limiter
 from tracker.intake import partner as partner_services
 from tracker.intake import services
-from tracker.intake.forms import FollowupForm, MessageForm, PulseForm, ReportForm, attach_errors, labelled
+from tracker.intake.forms import FollowupForm, FollowupPhotoForm, MessageForm, PulseForm, ReportForm, attach_errors, labelled
 from tracker.intake.models import Report
 from tracker.intake.permissions import can_follow_up_filed_report, can_view_filed_report, can_view_filed_reports
 from tracker.intake.photos import UploadedPhoto, process_photos
@@ -181,7 +182,7 @@ def followup():
 
     report = _followup_report()
     if report is None:
-        if action == "message":
+        if action in ("message", "photos"):
             flash(_("For your safety the page was closed. Please enter your receipt code again."), "info")
             return redirect(url_for("intake.followup"))
         return render_template("intake/followup_lookup.html", form=lookup_form, errors=errors)
@@ -195,10 +196,26 @@ def followup():
             return redirect(url_for("intake.followup"))
         errors = problems
 
+    if action == "photos":
+        uploaded = _uploaded_photos()
+        processed, photo_errors = process_photos(uploaded) if uploaded else ([], [])
+        if not photo_errors:
+            try:
+                added = services.add_reporter_photos(report, processed)
+            except ValueError as exc:
+                photo_errors = [str(exc)]
+            else:
+                db.session.commit()
+                flash(ngettext("Thank you. %(num)d photo was added.", "Thank you. %(num)d photos were added.", added),
+                      "success")
+                return redirect(url_for("intake.followup"))
+        errors = {"photos": " ".join(photo_errors)}
+
     forbid_compression()  # case content and the reporter's own words
     view = services.followup_view(report, lang)
     return (
-        render_template("intake/followup_status.html", view=view, message_form=message_form, errors=errors),
+        render_template("intake/followup_status.html", view=view, message_form=message_form,
+                        photo_form=FollowupPhotoForm(), errors=errors),
         400 if errors else 200,
     )
 

@@ -74,6 +74,29 @@
     });
   }
 
+  // Receipt page: a copy button (without JavaScript one tap selects the code).
+  var copy = document.getElementById("copy-receipt");
+  var code = document.getElementById("receipt");
+  if (copy && code) {
+    var copyStatus = document.getElementById("copy-status");
+    var copied = function () { if (copyStatus) { copyStatus.textContent = copy.getAttribute("data-copied") || ""; } };
+    var selectCode = function () {
+      var range = document.createRange();
+      range.selectNodeContents(code);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      try { if (document.execCommand("copy")) { copied(); } } catch (e) { /* selected: the phone can copy it */ }
+    };
+    copy.hidden = false;
+    copy.addEventListener("click", function () {
+      var text = code.textContent.replace(/\s+/g, " ").trim();
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(text).then(copied, selectCode);
+      } else { selectCode(); }
+    });
+  }
+
   // Same-site links replace the current entry: one visit, one history entry.
   document.addEventListener("click", function (ev) {
     if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) { return; }
