@@ -143,3 +143,39 @@ def test_no_word_broken_mid_letter_and_headings_stay_in_their_boxes(live_server,
         page.goto(live_server.url(f"{path}?lang={lang}"))
         assert page.evaluate(BROKEN_WORDS_JS) == [], f"{path} ({lang}) breaks words mid-letter"
         assert page.evaluate(OVERFLOWING_HEADINGS_JS) == [], f"{path} ({lang}) has text out of its box"
+
+
+def _file_a_report(page, live_server):
+    page.goto(live_server.url("/report?lang=en"))
+    page.check("input[name=categories][value=threats]")
+    page.fill("#occurred_on", "2025-01-15")
+    page.select_option("#region", page.locator("#region option:not([value=''])").first.get_attribute("value"))
+    with page.expect_navigation():
+        page.locator("form.report-form button[type=submit]").click()
+    return page.locator("#receipt").inner_text().strip()
+
+
+def test_receipt_can_be_copied_and_is_confirmed_before_leaving(live_server, new_phone):
+    page = new_phone(permissions=["clipboard-read", "clipboard-write"])
+    receipt = _file_a_report(page, live_server)
+    page.locator("#copy-receipt").click()
+    page.wait_for_function("document.getElementById('copy-status').textContent.length > 0")
+    assert page.evaluate("navigator.clipboard.readText()") == receipt
+    # "Done" does nothing until the reporter says the code is written down.
+    page.locator("#written-down button[type=submit]").click()
+    page.wait_for_timeout(300)
+    assert page.url.endswith("/report/receipt")
+    page.check("#written")
+    with page.expect_navigation():
+        page.locator("#written-down button[type=submit]").click()
+    assert "/report" not in page.url
+
+
+def test_receipt_without_javascript_is_selectable_text_and_the_step_holds(live_server, phone_nojs):
+    page = phone_nojs
+    _file_a_report(page, live_server)
+    assert page.locator("#copy-receipt").is_hidden()
+    assert page.locator("#receipt").evaluate("el => getComputedStyle(el).userSelect") == "all"
+    page.locator("#written-down button[type=submit]").click()
+    page.wait_for_timeout(300)
+    assert page.url.endswith("/report/receipt")
