@@ -6,14 +6,14 @@ Existing rows keep their numbers: an old 0 cannot be told apart from an old
 empty box, so it is left as it was.
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0009
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0006'
-down_revision = '0001'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
