@@ -61,6 +61,10 @@ class Config:
     # no-referrer; tracker.core.csrf checks Origin / Sec-Fetch-Site instead.
     WTF_CSRF_SSL_STRICT = False
 
+    # Where the served static files are built (hashed, precompressed; see
+    # tracker/core/assets.py). Default: <instance>/assets. Must be writable.
+    TRACKER_ASSETS_DIR = os.environ.get("TRACKER_ASSETS_DIR")
+
     # Anonymisation.
     TRACKER_K_THRESHOLD = _env_int("TRACKER_K_THRESHOLD", 10)
 

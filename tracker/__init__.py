@@ -14,6 +14,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     configure_config(app, config, overrides)
     configure_extensions(app)
     configure_blueprints(app)
+    configure_static(app)
     configure_cli(app)
     return app
 
@@ -111,6 +112,14 @@ def configure_blueprints(app: Flask) -> None:
     for bp in (public_bp, intake_bp, accounts_bp, cases_bp, trends_bp, admin_bp, api_bp, channels_bp):
         app.register_blueprint(bp)
     configure_gateways(app)
+
+
+def configure_static(app: Flask) -> None:
+    from tracker.core.assets import configure_assets
+    from tracker.core.compression import configure_compression
+
+    configure_assets(app)
+    configure_compression(app)
 
 
 def configure_cli(app: Flask) -> None:

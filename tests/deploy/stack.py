@@ -208,7 +208,6 @@ def render_nginx_site(*, https_port: int, http_port: int, app_port: int, cert: s
         ("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};"),
         ("/etc/letsencrypt/live/tracker.example.org/fullchain.pem", cert),
         ("/etc/letsencrypt/live/tracker.example.org/privkey.pem", key),
-        ("/srv/tracker/", f"{ROOT}/"),
         ("/var/log/nginx/", f"{logs}/"),
     ]
     for old, new in replacements:

@@ -18,10 +18,12 @@ import sqlalchemy as sa
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from tracker.accounts.permissions import roles_required
 from tracker.cases.models import STATES
+from tracker.core.compression import compressible, forbid_compression
 from tracker.core.db import database_unavailable, safe_rollback
 from tracker.core.crypto import DecryptionError, decrypt_text, encrypt_text
 from tracker.core.errors import keep_typed
@@ -30,7 +32,7 @@ from tracker.core.security import CSP
 from tracker.extensions import db, limiter
 from tracker.intake import partner as partner_services
 from tracker.intake import services, steps
-from tracker.intake.forms import FollowupForm, MessageForm, PulseForm, ReportForm, attach_errors
+from tracker.intake.forms import FollowupForm, FollowupPhotoForm, MessageForm, PulseForm, ReportForm, attach_errors, labelled
 from tracker.intake.models import Report
 from tracker.intake.permissions import can_follow_up_filed_report, can_view_filed_report, can_view_filed_reports
 from tracker.intake.photos import UploadedPhoto, process_photos
@@ -87,6 +89,7 @@ def _uploaded_photos() -> list[UploadedPhoto]:
 
 
 @bp.route("/report", methods=["GET", "POST"])
+@compressible
 @limiter.limit(_report_limit, methods=["POST"], exempt_when=_not_a_send)
 def report():
     """The report form, in steps (tracker.intake.steps). Only the final send
@@ -247,6 +250,7 @@ def _failed_lookup(response) -> bool:
 
 
 @bp.route("/followup", methods=["GET", "POST"])
+@compressible
 @limiter.limit(_followup_limit, methods=["POST"], deduct_when=_failed_lookup)
 def followup():
     lang = current_language()
@@ -273,7 +277,7 @@ def followup():
 
     report = _followup_report()
     if report is None:
-        if action == "message":
+        if action in ("message", "photos"):
             flash(_("For your safety the page was closed. Please enter your receipt code again."), "info")
             return redirect(url_for("intake.followup"))
         return render_template("intake/followup_lookup.html", form=lookup_form, errors=errors)
@@ -287,14 +291,32 @@ def followup():
             return redirect(url_for("intake.followup"))
         errors = problems
 
+    if action == "photos":
+        uploaded = _uploaded_photos()
+        processed, photo_errors = process_photos(uploaded) if uploaded else ([], [])
+        if not photo_errors:
+            try:
+                added = services.add_reporter_photos(report, processed)
+            except ValueError as exc:
+                photo_errors = [str(exc)]
+            else:
+                db.session.commit()
+                flash(ngettext("Thank you. %(num)d photo was added.", "Thank you. %(num)d photos were added.", added),
+                      "success")
+                return redirect(url_for("intake.followup"))
+        errors = {"photos": " ".join(photo_errors)}
+
+    forbid_compression()  # case content and the reporter's own words
     view = services.followup_view(report, lang)
     return (
-        render_template("intake/followup_status.html", view=view, message_form=message_form, errors=errors),
+        render_template("intake/followup_status.html", view=view, message_form=message_form,
+                        photo_form=FollowupPhotoForm(), errors=errors),
         400 if errors else 200,
     )
 
 
 @bp.route("/pulse", methods=["GET", "POST"])
+@compressible
 @limiter.limit(_pulse_limit, methods=["POST"])
 def pulse():
     lang = current_language()
@@ -306,11 +328,13 @@ def pulse():
             services.record_pulse_data(data)
             db.session.commit()
             return redirect(url_for("intake.pulse_thanks"))
-        errors = {(f"pulse_{k}" if k in PULSE_KEYS else k if k == "region" else "_form"): v for k, v in problems.items()}
+        errors = labelled(form, {(f"pulse_{k}" if k in PULSE_KEYS else k if k == "region" else "_form"): v
+                                 for k, v in problems.items()})
     return render_template("intake/pulse.html", form=form, errors=errors), 400 if errors else 200
 
 
 @bp.get("/pulse/thanks")
+@compressible
 def pulse_thanks():
     return render_template("intake/pulse_thanks.html")
 

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 
 from flask_babel import format_decimal
 
+from tracker.core.compression import compressible
 from tracker.core.db import database_unavailable, safe_rollback
 from tracker.core.errors import RETRY_AFTER_SECONDS
 from tracker.core.i18n import current_language
@@ -14,6 +15,7 @@ bp = Blueprint("public", __name__, template_folder="templates")
 
 
 @bp.get("/")
+@compressible
 def home():
     return render_template("public/home.html")
 
@@ -33,6 +35,7 @@ def healthz():
 
 
 @bp.get("/transparency")
+@compressible
 def transparency():
     """Public, anonymous: month × province counts, the trust index trend and
     approved commander responses (all anonymised in tracker.metrics)."""
