@@ -15,7 +15,9 @@ from tracker.intake.models import Report
 def _summary_lines(page: str) -> list[str]:
     summary = re.search(r'<div class="errors-summary".*?</ul>', page, re.S)
     assert summary, "no error summary"
-    return [html.unescape(re.sub(r"<[^>]+>", "", li)).strip() for li in re.findall(r"<li>(.*?)</li>", summary.group(0), re.S)]
+    # Each line reads "Step N, <step> · <field>: <message>"; the field and message are what this checks.
+    return [html.unescape(re.sub(r"<[^>]+>", "", li)).strip().split(" · ", 1)[-1]
+            for li in re.findall(r"<li>(.*?)</li>", summary.group(0), re.S)]
 
 
 def test_blank_harm_is_unknown_not_zero_and_officers_see_unknown(client, db, login_as):

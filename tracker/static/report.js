@@ -28,7 +28,7 @@
   function show(n, focus) {
     each(steps, function (s) { s.hidden = +attr(s, "data-step") !== n; });
     stepIn.value = n;
-    if (n === steps.length) { review(); }
+    if (n === steps.length && T.review) { T.review(); }
     if (steps[n - 1].contains(region)) { where(); }
     if (focus !== false) { var g = steps[n - 1].querySelector("legend"); g.tabIndex = -1; g.focus(); w.scrollTo(0, 0); }
     save();
@@ -51,37 +51,6 @@
     if (bad.length) { bad[0].focus(); }
     return bad.length;
   }
-  function review() {
-    var box = $("review");
-    if (!box.children.length) {
-      each(steps, function (s, i) {
-        if (i === steps.length - 1) { return; }
-        var rs = el("div", "review-step"), t = s.querySelector(".step-title").textContent, b = el("button", "link", attr(box, "data-change").replace("{step}", t));
-        rs.setAttribute("data-review", i + 1);
-        b.type = "submit"; b.name = "nav"; b.value = "goto-" + (i + 1);
-        rs.append(el("h2", "sub", t), el("div", "review-body"), b);
-        box.appendChild(rs);
-      });
-    }
-    each(box.querySelectorAll(".review-step"), function (rs) {
-      var rows = {}, order = [], body = rs.querySelector(".review-body"), dl = el("dl", "review");
-      each(steps[+attr(rs, "data-review") - 1].querySelectorAll("input,select,textarea"), function (e) {
-        if (!e.name || /hidden|file/.test(e.type) || (/checkbox|radio/.test(e.type) && !(e.checked && e.value))) { return; }
-        var group = e.closest(".choices:not(#field-victims)"), single = e.type === "checkbox" && !group;
-        var v = e.tagName === "SELECT" ? (e.value ? e.options[e.selectedIndex].textContent : "")
-          : single ? attr($("review"), "data-yes") : /checkbox|radio/.test(e.type) ? e.closest("label").textContent : e.value;
-        var l = group ? group.querySelector("legend") : single ? e.closest("label") : form.querySelector("label[for='" + e.id + "']");
-        var r = l && l.querySelector(".req"), k = (l ? l.textContent.replace(r ? r.textContent : "", "") : e.name).trim();
-        if (!(v = v.trim())) { return; }
-        if (!rows[k]) { rows[k] = []; order.push(k); }
-        rows[k].push(v);
-      });
-      body.textContent = "";
-      order.forEach(function (k) { dl.append(el("dt", "", k), el("dd", "", rows[k].join(", "))); });
-      body.appendChild(order.length ? dl : el("p", "muted", attr($("review"), "data-empty")));
-    });
-  }
-
   // Draft, this tab only
   function fields() {
     var out = [];
@@ -105,52 +74,17 @@
   form.addEventListener("input", save);
   form.addEventListener("change", save);
 
-  // Sending, and holding when there is no signal
-  var queued = $("queued");
-  function showQueued() { queued.hidden = !get(L, QUEUE); }
-  function say(what) { status.textContent = attr(status, "data-" + what); }
-  function landed(res) {
-    if (res.status === 429 || res.status >= 500) { throw res; }  // not filed: like no signal, try again later
-    del(L, QUEUE);  // filed, or refused with the answers shown in the page
-    if (res.type === "opaqueredirect") { del(S, DRAFT); w.location.href = attr(form, "data-receipt"); return; }
-    return res.text().then(function (html) { d.open(); d.write(html); d.close(); });
-  }
-  function post(body) {
-    body.set("nav", "send");
-    return fetch(form.action, { method: "POST", body: body, credentials: "same-origin", redirect: "manual" });
-  }
-  var busy = false;
-  function sendQueued() {
-    var q = get(L, QUEUE);
-    if (!q || busy || navigator.onLine === false) { return; }
-    busy = true;  // a fresh CSRF token first: the page may be the worker's copy
-    fetch(form.action, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
-      var m = /name="csrf_token"[^>]*value="([^"]*)"/.exec(html), body = new FormData();
-      q.forEach(function (p) { body.append(p[0], p[1]); });
-      body.set("csrf_token", m ? m[1] : "");
-      return post(body);
-    }).then(landed).catch(function () { /* no signal yet */ }).then(function () { busy = false; });
-  }
-  $("queued-delete").onclick = function () { del(L, QUEUE); showQueued(); };
-  showQueued();
-  w.addEventListener("online", sendQueued);
-  w.setInterval(sendQueued, 15000);
-  sendQueued();
-  $("hold").hidden = false;
-
   form.addEventListener("submit", function (ev) {
     var nav = ev.submitter && ev.submitter.name === "nav" ? ev.submitter.value : "send", n = +stepIn.value;
-    ev.preventDefault();
-    if (nav === "next") { if (!missing(steps[n - 1])) { show(n + 1); } return; }
-    if (nav === "back") { return show(n - 1); }
-    if (nav.indexOf("goto-") === 0) { return show(+nav.slice(5)); }
+    if (nav === "next") { ev.preventDefault(); if (!missing(steps[n - 1])) { show(n + 1); } return; }
+    if (nav === "back") { ev.preventDefault(); return show(n - 1); }
+    if (nav.indexOf("goto-") === 0) { ev.preventDefault(); return show(+nav.slice(5)); }
     for (var i = 0; i < steps.length - 1; i++) {
-      if (missing(steps[i])) { show(i + 1, false); missing(steps[i]); return; }
+      if (missing(steps[i])) { ev.preventDefault(); show(i + 1, false); missing(steps[i]); return; }
     }
-    say("sending");
-    post(new FormData(form)).then(landed).catch(function () {
-      if ($("hold-ok").checked) { put(L, QUEUE, fields()); say("held"); showQueued(); } else { say("offline"); }
-    });
+    // With report-offline.js the send goes by fetch (held if there is no
+    // signal); before it has loaded, the browser sends the form itself.
+    if (T.send) { ev.preventDefault(); T.send(); }
   });
   d.addEventListener("click", function (ev) {  // error summary: open the step of the field
     var a = ev.target.closest("#errors a,#errors button"), h = a && attr(a, "href"), t = h && $(h.slice(1));
@@ -161,23 +95,23 @@
     (t || s).scrollIntoView();
   });
 
-  // Offline copy of this form (this page as parsed, and its files), made once
-  // the form is in use or has been open a few seconds
-  function keep() {
-    if (!("serviceWorker" in navigator) || !fresh || keep.done) { return; }
-    keep.done = true;
-    navigator.serviceWorker.register(attr(form, "data-sw")).then(function () {
-      return navigator.serviceWorker.ready;
-    }).then(function () { return caches.open("tracker"); }).then(function (c) {
-      var urls = [];
-      each(d.querySelectorAll("link[rel=stylesheet],script[src]"), function (e) { urls.push(e.href || e.src); });
-      c.put(w.location.href, new Response(page, { headers: { "Content-Type": "text/html; charset=utf-8" } }));
-      return c.addAll(urls);
-    }).catch(function () { /* the form still works online */ });
+  // The rest (review, sending and holding, the offline copy) is not needed to
+  // open the form: report-offline.js loads once the form is in use, after a
+  // few seconds, or at once when a held report is waiting.
+  var T = w.trackerReport = { d: d, w: w, S: S, L: L, DRAFT: DRAFT, QUEUE: QUEUE, page: page, $: $, each: each, get: get,
+    put: put, del: del, el: el, attr: attr, form: form, steps: steps, stepIn: stepIn, status: status, fresh: fresh,
+    fields: fields, missing: missing };
+  function more() {
+    if (more.done) { return; }
+    more.done = true;
+    var js = el("script");
+    js.src = attr(form, "data-more");
+    d.head.appendChild(js);
   }
-  form.addEventListener("input", keep);
-  form.addEventListener("change", keep);
-  w.setTimeout(keep, 4000);
+  form.addEventListener("input", more);
+  form.addEventListener("change", more);
+  w.setTimeout(more, 4000);
+  if (get(L, QUEUE)) { more(); }
 
   // Where: the map and "use my location" (report-map.js), loaded on that step
   function where() {
