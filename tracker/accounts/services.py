@@ -11,6 +11,9 @@ Rules enforced here (DESIGN §1, §8), never in views:
   locked for LOGIN_LOCKOUT_MINUTES;
 - TOTP is required for supervisors and admins, optional for others; a code
   can be used only once (replay protection through ``totp_last_counter``);
+- sign-out, a password change, a role change, a second-factor reset and
+  (de)activation end every session of the user and revoke their API tokens
+  (``end_sessions``);
 - every sign-in, failed sign-in and permission change is an audit event
   holding ids and codes only: no password, no address, and for an unknown
   email only a keyed hash of it.
@@ -233,9 +236,9 @@ def update_user(
     after = _affiliation_codes(user)
     if before == after:
         return False
-    if requires_totp(new_role) and not user.totp_enabled:
-        pass  # they will be asked to enrol at their next sign-in
-    user.session_version += 1
+    # They will be asked to enrol at their next sign-in if the new role
+    # needs a second factor.
+    end_sessions(user, actor=actor, reason="permissions_changed")
     record(
         "user.permissions_changed",
         actor=actor,
@@ -251,16 +254,29 @@ def _body_id(code: str) -> int | None:
     return db.session.scalar(sa.select(OversightBody.id).filter_by(code=code))
 
 
+def end_sessions(user: User, *, actor: User | None, reason: str) -> None:
+    """End every session of ``user`` on the server side and revoke their API
+    tokens (DESIGN §8c: sign-out and credential changes end sessions).
+
+    The session generation (``session_version``) is part of the opaque id
+    kept in each session cookie (User.get_id); the login loader refuses an id
+    of an older generation, so copies of the cookie stop working too. Each
+    revoked token is audited with ``reason``."""
+    user.session_version = (user.session_version or 0) + 1
+    now = utcnow()
+    for token in user_tokens(user, include_revoked=False):
+        token.revoked_at = now
+        record("token.revoked", actor=actor, body_id=user.body_id, object_type="api_token",
+               object_id=token.id, data={"reason": reason})
+
+
 def set_active(user: User, active: bool, *, actor: User | None) -> None:
-    """Disable (or re-enable) an account. Disabling ends its sessions and
-    revokes its API tokens. Audited."""
+    """Disable (or re-enable) an account. Either way its sessions end and its
+    API tokens are revoked. Audited."""
     if user.is_active_account == active:
         return
     user.is_active_account = active
-    user.session_version += 1
-    if not active:
-        for token in user_tokens(user, include_revoked=False):
-            token.revoked_at = utcnow()
+    end_sessions(user, actor=actor, reason="enabled" if active else "disabled")
     record(
         "user.enabled" if active else "user.disabled",
         actor=actor,
@@ -276,18 +292,20 @@ def reset_totp(user: User, *, actor: User | None) -> None:
     user.totp_secret_enc = None
     user.totp_enabled = False
     user.totp_last_counter = None
-    user.session_version += 1
+    end_sessions(user, actor=actor, reason="totp_reset")
     record("user.totp_reset", actor=actor, body_id=user.body_id, object_type="user", object_id=user.id)
 
 
 def set_password(user: User, new_password: str, *, actor: User | None) -> None:
-    """Set a new password (policy checked) and end the user's other sessions."""
+    """Set a new password (policy checked); every session of the user ends and
+    their API tokens are revoked (the account page then opens a fresh
+    session for the user who changed it)."""
     try:
         check_policy(new_password)
     except PasswordPolicyError as exc:
         raise AccountError(exc.args[0], "new_password") from exc
     user.password_hash = hash_password(new_password)
-    user.session_version += 1
+    end_sessions(user, actor=actor, reason="password_changed")
     record("user.password_changed", actor=actor, body_id=user.body_id, object_type="user", object_id=user.id)
 
 
@@ -435,7 +453,10 @@ def complete_enrolment_login(user: User, code: str) -> AuthResult:
 
 
 def record_logout(user: User) -> None:
+    """Sign-out ends every session of the user, not only this browser's, and
+    revokes their API tokens (DESIGN §8c). Audited."""
     record("auth.logout", actor=user, body_id=user.body_id, object_type="user", object_id=user.id)
+    end_sessions(user, actor=user, reason="logout")
 
 
 # --------------------------------------------------------------------------- TOTP

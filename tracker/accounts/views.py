@@ -8,7 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
 from tracker.accounts import services
-from tracker.accounts.auth import bind_session, now_ts, reset_session
+from tracker.accounts.auth import PENDING_KEY, bind_session, now_ts, read_pending, reset_session, write_pending
 from tracker.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm, TokenForm, TotpForm
 from tracker.accounts.models import ROLES, User
 from tracker.accounts.permissions import HOME_PATH, can_manage_own_tokens, roles_required
@@ -54,11 +54,15 @@ def _start_session(user: User, remember_next: str | None = None):
 
 def _set_pending(user: User, step: str, nxt: str | None) -> None:
     reset_session()
-    session["pending_login"] = {"uid": user.id, "v": user.session_version, "step": step, "at": int(now_ts()), "next": _safe_next(nxt)}
+    write_pending({"uid": user.id, "v": user.session_version, "step": step, "at": int(now_ts()), "next": _safe_next(nxt)})
+
+
+def _pending_next() -> str | None:
+    return (read_pending() or {}).get("next")
 
 
 def _pending_user(step: str) -> User | None:
-    pending = session.get("pending_login")
+    pending = read_pending()
     if not pending or pending.get("step") != step:
         return None
     user = db.session.get(User, pending.get("uid"))
@@ -110,9 +114,9 @@ def totp():
         result = services.verify_second_factor(user, form.code.data)
         db.session.commit()
         if result.ok:
-            return _start_session(user, session.get("pending_login", {}).get("next"))
+            return _start_session(user, _pending_next())
         if result.status == "locked":
-            session.pop("pending_login", None)
+            session.pop(PENDING_KEY, None)
             flash(_failure_message(), "error")
             return redirect(url_for("accounts.login"))
         error = _failure_message()
@@ -158,9 +162,9 @@ def enrol_totp():
             db.session.commit()
             if result.ok:
                 flash(_("Two-step sign-in is set up."), "success")
-                return _start_session(user, session.get("pending_login", {}).get("next"))
+                return _start_session(user, _pending_next())
             if result.status == "locked":
-                session.pop("pending_login", None)
+                session.pop(PENDING_KEY, None)
                 flash(_failure_message(), "error")
                 return redirect(url_for("accounts.login"))
         else:

@@ -4,8 +4,8 @@ Views are thin: read the form, call tracker.intake.schema and
 tracker.intake.services, commit once, redirect (POST/redirect/GET).
 
 Follow-up design: the receipt is typed once (POST, never in a URL). After a
-successful lookup only the report id and a timestamp are kept in the signed
-session cookie, for FOLLOWUP_SESSION_MINUTES of inactivity, so that the
+successful lookup only the report id and a timestamp are kept, encrypted, in
+the signed (but readable) session cookie, for FOLLOWUP_SESSION_MINUTES of inactivity, so that the
 reporter can add information, switch language or reload without retyping the
 receipt, and the receipt itself is never echoed back into a page. "Close"
 forgets it at once; so does the end of the browser session.
@@ -20,7 +20,7 @@ from flask_login import current_user
 
 from tracker.accounts.permissions import roles_required
 from tracker.cases.models import STATES
-from tracker.core.crypto import DecryptionError, decrypt_text, encrypt_text
+from tracker.core.crypto import DecryptionError, decrypt_json, decrypt_text, encrypt_json, encrypt_text
 from tracker.core.i18n import current_language
 from tracker.extensions import db, limiter
 from tracker.intake import partner as partner_services
@@ -129,10 +129,29 @@ def receipt():
     return render_template("intake/receipt.html", receipt=format_receipt(code), partner=partner, filed=filed)
 
 
+def _remember_followup(report: Report, now: int) -> None:
+    """Remember a successful lookup for this browser session. The session
+    cookie is signed but readable, so the report id and the time are kept
+    encrypted with the field keys: the cookie shows an opaque value."""
+    session[FOLLOWUP_SESSION_KEY] = encrypt_json({"id": report.id, "at": now}).decode("ascii")
+
+
+def _followup_state() -> dict | None:
+    raw = session.get(FOLLOWUP_SESSION_KEY)
+    if not isinstance(raw, str):
+        return None
+    try:
+        state = decrypt_json(raw.encode("ascii"))
+    except (DecryptionError, ValueError, UnicodeError):
+        return None
+    return state if isinstance(state, dict) else None
+
+
 def _followup_report() -> Report | None:
     """The report found by a lookup in this browser session, if still fresh."""
-    state = session.get(FOLLOWUP_SESSION_KEY)
-    if not isinstance(state, dict):
+    state = _followup_state()
+    if state is None:
+        session.pop(FOLLOWUP_SESSION_KEY, None)
         return None
     now = _now()
     if not isinstance(state.get("at"), int) or now - state["at"] > FOLLOWUP_SESSION_MINUTES * 60:
@@ -142,7 +161,7 @@ def _followup_report() -> Report | None:
     if report is None:
         session.pop(FOLLOWUP_SESSION_KEY, None)
         return None
-    session[FOLLOWUP_SESSION_KEY] = {"id": report.id, "at": now}
+    _remember_followup(report, now)
     return report
 
 
@@ -167,7 +186,7 @@ def followup():
     if action == "lookup":
         found = services.lookup_report(lookup_form.receipt.data)
         if found is not None:
-            session[FOLLOWUP_SESSION_KEY] = {"id": found.id, "at": _now()}
+            _remember_followup(found, _now())
             return redirect(url_for("intake.followup"))
         g.receipt_failed = True
         errors["receipt"] = _(
