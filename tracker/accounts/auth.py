@@ -119,7 +119,9 @@ def configure_login(app: Flask) -> None:
         now = int(now_ts())
         if PENDING_KEY in session:
             pending = read_pending()
-            if pending is None or now - int(pending.get("at", 0)) > PENDING_MAX_SECONDS:
+            # A code sent by e-mail may take a while to arrive.
+            limit = PENDING_MAX_SECONDS * (3 if pending and pending.get("step") == "mail" else 1)
+            if pending is None or now - int(pending.get("at", 0)) > limit:
                 session.pop(PENDING_KEY, None)
         if "_user_id" not in session:
             return None

@@ -16,6 +16,7 @@ from tracker.cases.models import STATES, Case
 from tracker.cases.search import search_clause
 from tracker.cases.workflow import OPEN_STATES
 from tracker.core.db import utcnow
+from tracker.core.params import parse_db_id
 from tracker.extensions import db
 
 PAGE_SIZE = 50
@@ -94,9 +95,13 @@ def parse_filters(args) -> QueueFilters:
         else:
             f.errors["force"] = _("Unknown force.")
     truthy = ("1", "true", "on", "yes", True)
-    f.mine = args.get("mine") in truthy
-    f.overdue = args.get("overdue") in truthy
-    f.news = args.get("news") in truthy
+    falsy = ("", "0", "false", "off", "no", None, False)
+    for name in ("mine", "overdue", "news"):
+        value = args.get(name)
+        value = value.strip().lower() if isinstance(value, str) else value
+        if value not in truthy and value not in falsy:
+            f.errors[name] = _("Unknown value.")
+        setattr(f, name, value in truthy)
     q = (args.get("q") or "").strip()
     f.q = q[:200] or None
     return f
@@ -178,9 +183,13 @@ def decode_cursor(cursor: str) -> tuple[int, datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         rank, created, cid = raw.split("|")
-        return int(rank), datetime.fromisoformat(created), int(cid)
+        rank_n, when, cid_n = int(rank), datetime.fromisoformat(created), parse_db_id(cid)
     except (ValueError, UnicodeDecodeError) as exc:
         raise CursorError(cursor) from exc
+    # Numbers beyond the database's range would make the query fail.
+    if cid_n is None or not 0 <= rank_n <= 100:
+        raise CursorError(cursor)
+    return rank_n, when, cid_n
 
 
 @dataclass

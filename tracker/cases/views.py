@@ -16,6 +16,7 @@ from tracker.cases.models import NOTE_KINDS, OUTCOMES, STATES, VERIFICATION_GRAD
 from tracker.cases.queue import CursorError, counts, parse_filters, queue_page
 from tracker.cases.workflow import ACTIONS, TransitionError
 from tracker.core.db import utcnow
+from tracker.core.params import parse_db_id
 from tracker.extensions import db
 
 bp = Blueprint("cases", __name__, template_folder="templates")
@@ -95,12 +96,16 @@ def queue():
         abort(403)
     filters = parse_filters(request.args)
     cursor = request.args.get("after") or None
+    bad_cursor = False
     try:
         page = queue_page(current_user, filters, cursor)
     except CursorError:
         flash(_("That page link is no longer valid; showing the first page."), "error")
         page = queue_page(current_user, filters, None)
-        cursor = None
+        cursor, bad_cursor = None, True
+    # A filter or page link that is not valid is the client's mistake (400),
+    # shown with its message next to the filters.
+    status = 400 if filters.errors or bad_cursor else 200
     return render_template(
         "cases/queue.html",
         page=page,
@@ -111,7 +116,7 @@ def queue():
         **_filter_choices(),
         **_queue_extras(page.cases),
         **_labels(),
-    )
+    ), status
 
 
 # ------------------------------------------------------------------- case page
@@ -251,7 +256,8 @@ def assign(ref: str):
     elif raw == "":
         assignee = None
     else:
-        assignee = db.session.get(User, int(raw)) if raw.isdigit() else False
+        user_id = parse_db_id(raw)
+        assignee = (db.session.get(User, user_id) or False) if user_id else False
     try:
         if assignee is False:
             raise TransitionError(_("Choose an officer of this oversight body."), field="assignee")
@@ -302,8 +308,8 @@ def message(ref: str):
     case = _load_for_work(ref)
     report = None
     raw = request.form.get("report", "")
-    if raw.isdigit():
-        report = db.session.get(Report, int(raw))
+    if parse_db_id(raw):
+        report = db.session.get(Report, parse_db_id(raw))
     try:
         if raw and report is None:
             raise TransitionError(_("This report is not part of the case."), field="report")
@@ -356,7 +362,10 @@ def audit():
     if not perm.can_view_audit(current_user):
         abort(403)
     before = request.args.get("before", "")
-    events, next_before = audit_page(current_user, before_id=int(before) if before.isdigit() else None)
+    before_id = parse_db_id(before) if before else None
+    if before and before_id is None:
+        abort(400)
+    events, next_before = audit_page(current_user, before_id=before_id)
     actor_ids = {e.actor_user_id for e in events if e.actor_user_id}
     actors = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
     case_ids = {e.object_id for e in events if e.object_type == "case" and e.object_id}
@@ -374,6 +383,8 @@ def export():
     if not perm.can_export(current_user):
         abort(403)
     filters = parse_filters(request.args)
+    if filters.errors:
+        abort(400)  # an export holds exactly what was asked for, or nothing
     text = export_csv(current_user, filters)
     db.session.commit()
     resp = Response(text, mimetype="text/csv")

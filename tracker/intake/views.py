@@ -22,6 +22,7 @@ from tracker.accounts.permissions import roles_required
 from tracker.cases.models import STATES
 from tracker.core.crypto import DecryptionError, decrypt_json, decrypt_text, encrypt_json, encrypt_text
 from tracker.core.i18n import current_language
+from tracker.core.params import parse_db_id
 from tracker.extensions import db, limiter
 from tracker.intake import partner as partner_services
 from tracker.intake import services
@@ -64,13 +65,10 @@ def _filing_partner():
 
 
 def _uploaded_photos() -> list[UploadedPhoto]:
-    out = []
-    for storage in request.files.getlist("photos"):
-        if storage and storage.filename:
-            limit = current_app.config["MAX_PHOTO_BYTES"]
-            data = storage.stream.read(limit + 1)
-            out.append(UploadedPhoto(storage.filename, data))
-    return out
+    # Read one at a time by process_photos: larger uploads stay spooled on
+    # disk until their turn, so a request holds one photo's bytes at most.
+    return [UploadedPhoto(storage.filename, stream=storage.stream)
+            for storage in request.files.getlist("photos") if storage and storage.filename]
 
 
 @bp.route("/report", methods=["GET", "POST"])
@@ -250,9 +248,10 @@ def partner_reports():
     if not can_view_filed_reports(current_user):
         abort(403)
     status = request.args.get("status") or None
-    if status not in STATES:
-        status = None
-    after = request.args.get("after", type=int)
+    raw_after = request.args.get("after") or None
+    after = parse_db_id(raw_after) if raw_after else None
+    if (status is not None and status not in STATES) or (raw_after and after is None):
+        abort(400)  # a hand-made link: an unknown status or a cursor beyond the database's range
     page = partner_services.list_filed_reports(
         current_user.organisation_id, status=status, after=after, lang=current_language(),
         page_size=partner_services.PAGE_SIZE,
