@@ -15,14 +15,14 @@ BIG = "99999999999999999999999"
 NUL = "%00"
 BIG_NEGATIVE = "-99999999999999999999999"
 
-QUEUE_FILTERS = ("state", "severity", "region", "category", "force", "mine", "overdue", "news")
+QUEUE_FILTERS = ("state", "severity", "region", "category", "force", "mine", "overdue", "news", "proposed")
 
 # (role, path, parameter, status for a huge number). A free-text parameter
 # (search words, the text of a response) may hold any number: 200.
 PARAMS = (
-    [("officer", "/cases", p, 400) for p in (*QUEUE_FILTERS, "after")]
+    [("officer", "/cases", p, 400) for p in (*QUEUE_FILTERS, "after", "before", "sort")]
     + [("officer", "/cases", "q", 200)]
-    + [("supervisor", "/cases/audit", "before", 400)]
+    + [("supervisor", "/cases/audit", p, 400) for p in ("before", "case", "user", "action", "from", "to")]
     + [("supervisor", "/cases/export.csv", p, 400) for p in QUEUE_FILTERS]
     + [("supervisor", "/cases/export.csv", "q", 200)]
     + [("commander", "/trends", p, 400) for p in ("grain", "from", "to", "province", "category", "unit", "format")]

@@ -12,8 +12,9 @@ from flask_login import current_user
 from tracker.accounts.permissions import roles_required
 from tracker.cases import permissions as perm
 from tracker.cases import workflow
+from tracker.cases.audit_trail import audit_events, body_people, describe, parse_audit_filters
 from tracker.cases.models import NOTE_KINDS, OUTCOMES, STATES, VERIFICATION_GRADES, Case, CaseNote
-from tracker.cases.queue import CursorError, counts, parse_filters, queue_page
+from tracker.cases.queue import SORT_LABELS, SORTS, CursorError, count_matching, counts, parse_filters, queue_page
 from tracker.cases.workflow import ACTIONS, TransitionError
 from tracker.core.db import utcnow
 from tracker.core.params import parse_db_id
@@ -95,22 +96,30 @@ def queue():
     if not perm.can_view_queue(current_user):
         abort(403)
     filters = parse_filters(request.args)
+    raw_sort = request.args.get("sort") or "severity"
+    sort = raw_sort if raw_sort in SORTS else "severity"
     cursor = request.args.get("after") or None
-    bad_cursor = False
+    before = request.args.get("before") or None
+    bad_link = raw_sort not in SORTS
     try:
-        page = queue_page(current_user, filters, cursor)
+        page = queue_page(current_user, filters, cursor, before=before, sort=sort)
     except CursorError:
         flash(_("That page link is no longer valid; showing the first page."), "error")
-        page = queue_page(current_user, filters, None)
-        cursor, bad_cursor = None, True
-    # A filter or page link that is not valid is the client's mistake (400),
-    # shown with its message next to the filters.
-    status = 400 if filters.errors or bad_cursor else 200
+        page = queue_page(current_user, filters, None, sort=sort)
+        cursor = before = None
+        bad_link = True
+    searched = bool(filters.q) or len(filters.as_args()) > 0
+    # A filter, sort or page link that is not valid is the client's mistake
+    # (400), shown with its message next to the filters.
+    status = 400 if filters.errors or bad_link else 200
     return render_template(
         "cases/queue.html",
         page=page,
         filters=filters,
-        cursor=cursor,
+        cursor=cursor or before,
+        sort=sort,
+        sorts=SORT_LABELS,
+        matching=count_matching(current_user, filters) if searched else None,
         counts=counts(current_user),
         now=utcnow(),
         **_filter_choices(),
@@ -142,8 +151,6 @@ def _load_for_work(ref: str) -> Case:
 def _case_context(case: Case, errors: dict | None = None, values: dict | None = None, contacts=None) -> dict:
     from tracker.accounts.models import User
     from tracker.cases.duplicates import suggest_duplicates
-    from tracker.cases.exports import audit_page
-
     reports = list(case.reports)
     messages = sorted(
         (m for r in reports for m in r.messages), key=lambda m: (m.created_at, m.id)
@@ -151,7 +158,7 @@ def _case_context(case: Case, errors: dict | None = None, values: dict | None = 
     notes = db.session.scalars(
         sa.select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id.desc())
     ).all()
-    events, _next = audit_page(current_user, case=case, limit=200)
+    events, _next = audit_events(current_user, case=case, limit=200)
     officers = db.session.scalars(
         sa.select(User)
         .where(User.body_id == case.body_id, User.role.in_(CASE_STAFF), User.is_active_account.is_(True))
@@ -165,7 +172,7 @@ def _case_context(case: Case, errors: dict | None = None, values: dict | None = 
         "reports": reports,
         "messages": messages,
         "notes": notes,
-        "events": events,
+        "events": describe(events, workflow.audit_labels()),
         "officers": officers,
         "moves": workflow.moves_for(case, current_user),
         "can_work": perm.can_work_case(current_user, case),
@@ -241,6 +248,8 @@ def transition(ref: str):
         db.session.commit()
         flash(_("Case %(ref)s was merged into %(target)s.", ref=case.ref, target=target.ref), "ok")
         return redirect(url_for("cases.case", ref=target.ref))
+    if action == "propose_escalation":
+        return _done(case, _("Escalation proposed: the supervisors of your body have been told."))
     return _done(case, _("Done: the case is now “%(state)s”.", state=STATES[case.state]))
 
 
@@ -250,7 +259,8 @@ def assign(ref: str):
     from tracker.accounts.models import User
 
     case = _load_for_work(ref)
-    raw = request.form.get("assignee", "")
+    # "Assign to me" is its own button: the select is sent too, whatever it shows.
+    raw = "me" if request.form.get("assign_me") else request.form.get("assignee", "")
     if raw == "me":
         assignee = current_user
     elif raw == "":
@@ -356,23 +366,19 @@ def photo(ref: str, photo_id: int):
 @bp.get("/cases/audit")
 @roles_required("supervisor")
 def audit():
-    from tracker.accounts.models import User
-    from tracker.cases.exports import audit_page
-
     if not perm.can_view_audit(current_user):
         abort(403)
+    labels = _labels()
+    filters = parse_audit_filters(request.args, current_user, labels["audit_actions"])
     before = request.args.get("before", "")
     before_id = parse_db_id(before) if before else None
     if before and before_id is None:
         abort(400)
-    events, next_before = audit_page(current_user, before_id=before_id)
-    actor_ids = {e.actor_user_id for e in events if e.actor_user_id}
-    actors = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
-    case_ids = {e.object_id for e in events if e.object_type == "case" and e.object_id}
-    refs = dict(db.session.execute(sa.select(Case.id, Case.ref).where(Case.id.in_(case_ids))).all()) if case_ids else {}
+    events, next_before = audit_events(current_user, filters, before_id=before_id)
     return render_template(
-        "cases/audit.html", events=events, next_before=next_before, actors=actors, refs=refs, **_labels()
-    )
+        "cases/audit.html", rows=describe(events, labels["audit_actions"]), next_before=next_before,
+        filters=filters, people=body_people(current_user), **labels,
+    ), (400 if filters.errors else 200)
 
 
 @bp.get("/cases/export.csv")
