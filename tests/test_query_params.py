@@ -12,6 +12,7 @@ import pytest
 from tests.fixtures.accounts import csrf_token
 
 BIG = "99999999999999999999999"
+INT32_OVER = "2147483648"  # the id columns are INTEGER: 32 bits on PostgreSQL
 NUL = "%00"
 BIG_NEGATIVE = "-99999999999999999999999"
 
@@ -59,6 +60,9 @@ def test_huge_numbers_and_nul_bytes_in_staff_parameters(client, login_as, role, 
     "role,path",
     [
         ("admin", f"/admin/users/{BIG}"),
+        ("admin", f"/admin/users/{INT32_OVER}"),
+        ("supervisor", f"/trends/responses/{INT32_OVER}"),
+        ("partner", f"/partner/reports/{INT32_OVER}"),
         ("commander", f"/trends/responses/{BIG}"),
         ("partner", f"/partner/reports/{BIG}"),
         ("officer", f"/cases/C-1/photos/{BIG}"),
@@ -74,10 +78,12 @@ def test_huge_ids_in_posted_forms_are_refused(client, login_as, make_report):
     login_as("officer")
     ref = report.case.ref
     token = csrf_token(client, f"/cases/{ref}")
-    resp = client.post(f"/cases/{ref}/assign", data={"csrf_token": token, "assignee": BIG})
-    assert resp.status_code in (302, 400)
-    resp = client.post(f"/cases/{ref}/messages", data={"csrf_token": token, "report": BIG, "body": "Hello"})
-    assert resp.status_code in (302, 400)
+    for value in (BIG, INT32_OVER):
+        resp = client.post(f"/cases/{ref}/assign", data={"csrf_token": token, "assignee": value})
+        assert resp.status_code in (302, 400)
+        resp = client.post(f"/cases/{ref}/messages", data={"csrf_token": token, "report": value, "body": "Hello"})
+        assert resp.status_code in (302, 400)
+    assert client.post(f"/account/tokens/{INT32_OVER}/revoke", data={"rev-csrf_token": token}).status_code in (400, 404)
     resp = client.post(f"/account/tokens/{BIG}/revoke", data={"rev-csrf_token": token})
     assert resp.status_code in (400, 404)
 
@@ -86,18 +92,20 @@ def test_commander_response_with_huge_region_or_unit_is_refused(client, login_as
     login_as("commander")
     token = csrf_token(client, "/trends/responses/new")
     for field in ("region", "unit"):
-        resp = client.post("/trends/responses/new", data={
-            "csrf_token": token, "text": "We changed the patrol schedule.", "grain": "month",
-            "period": "2026-01-01", field: BIG, "action": "save",
-        })
-        assert resp.status_code in (302, 400), field
+        for value in (BIG, INT32_OVER):
+            resp = client.post("/trends/responses/new", data={
+                "csrf_token": token, "text": "We changed the patrol schedule.", "grain": "month",
+                "period": "2026-01-01", field: value, "action": "save",
+            })
+            assert resp.status_code in (302, 400), field
 
 
 def test_a_forged_queue_cursor_holding_huge_numbers_is_refused(client, login_as):
     import base64
 
     login_as("officer")
-    for raw in (f"1|2026-01-01T00:00:00.000000|{BIG}", f"{BIG}|2026-01-01T00:00:00.000000|1"):
+    for raw in (f"1|2026-01-01T00:00:00.000000|{BIG}", f"{BIG}|2026-01-01T00:00:00.000000|1",
+                f"1|2026-01-01T00:00:00.000000|{INT32_OVER}"):
         cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
         assert client.get(f"/cases?after={cursor}").status_code == 400
         assert client.get(f"/api/v1/cases?cursor={cursor}").status_code == 400
@@ -105,5 +113,12 @@ def test_a_forged_queue_cursor_holding_huge_numbers_is_refused(client, login_as)
 
 def test_audit_page_before_beyond_the_range(client, login_as):
     login_as("supervisor")
-    assert client.get("/cases/audit?before=9223372036854775808").status_code == 400
-    assert client.get("/cases/audit?before=9223372036854775807").status_code == 200
+    assert client.get(f"/cases/audit?before={INT32_OVER}").status_code == 400
+    assert client.get("/cases/audit?before=2147483647").status_code == 200
+    assert client.get(f"/partner/reports?after={INT32_OVER}").status_code in (400, 403)
+
+
+def test_partner_cursor_beyond_the_id_range(client, login_as):
+    login_as("partner")
+    assert client.get(f"/partner/reports?after={INT32_OVER}").status_code == 400
+    assert client.get("/partner/reports?after=2147483647").status_code == 200

@@ -17,6 +17,7 @@ from tracker.cases.models import STATES, Case
 from tracker.cases.search import search_clause
 from tracker.cases.workflow import OPEN_STATES
 from tracker.core.db import utcnow
+from tracker.core.params import DB_INT_MAX
 from tracker.extensions import db
 
 PAGE_SIZE = 50
@@ -221,7 +222,8 @@ def decode_cursor(cursor: str, sort: str = "severity") -> tuple:
         out = []
         for col, value in zip(SORTS[sort][0], values, strict=True):
             out.append(datetime.fromisoformat(value) if col.key.endswith("_at") else int(value))
-        if any(isinstance(v, int) and abs(v) > 2**62 for v in out):
+        # Beyond the INTEGER columns' range PostgreSQL refuses the query.
+        if any(isinstance(v, int) and abs(v) > DB_INT_MAX for v in out):
             raise ValueError(cursor)
         return tuple(out)
     except (ValueError, UnicodeDecodeError) as exc:

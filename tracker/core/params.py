@@ -1,15 +1,15 @@
 """Hostile request parameters: numbers beyond the database's range and NUL
 bytes (issue 8 item 6).
 
-A number that does not fit a 64-bit integer makes SQLite raise an overflow
-and PostgreSQL refuse the query; a NUL byte is refused by PostgreSQL in any
+An id beyond the range of the id columns (INTEGER: 32 bits on PostgreSQL,
+which refuses a larger parameter; SQLite overflows past 64 bits) and a NUL byte is refused by PostgreSQL in any
 text value. Both are the client's mistake and must be answered 400 (or 404
 for an id in a path), never 500:
 
 - ``refuse_nul_bytes`` (before every request): a NUL byte anywhere in the
   query string, name or value, is a 400. No page takes one legitimately.
 - ``BoundedIntConverter`` replaces Flask's ``int`` URL converter: an id in a
-  path beyond the 64-bit range matches no route (404).
+  path beyond the id range matches no route (404).
 - ``parse_db_id`` reads an id from a query or form value: None unless it is
   a positive whole number that fits the database.
 """
@@ -21,7 +21,7 @@ from werkzeug.routing import IntegerConverter
 
 from tracker.core.errors import error_response
 
-DB_INT_MAX = 2**63 - 1  # BIGINT; SQLite INTEGER has the same range
+DB_INT_MAX = 2**31 - 1  # the id columns are INTEGER (PostgreSQL: 32 bits)
 
 
 def parse_db_id(raw) -> int | None:
@@ -30,7 +30,7 @@ def parse_db_id(raw) -> int | None:
         return None
     if isinstance(raw, int):
         value = raw
-    elif isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 19:
+    elif isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 12:
         value = int(raw)
     else:
         return None

@@ -269,14 +269,17 @@ def partner_reports():
     status = request.args.get("status") or None
     raw_after = request.args.get("after") or None
     after = parse_db_id(raw_after) if raw_after else None
-    if (status is not None and status not in STATES) or (raw_after and after is None):
-        abort(400)  # a hand-made link: an unknown status or a cursor beyond the database's range
+    # A hand-made link (an unknown status, a cursor that is not an id the
+    # database can hold) is the client's mistake: the first page, with 400.
+    bad_link = (status is not None and status not in STATES) or bool(raw_after and after is None)
+    if status not in STATES:
+        status = None
     page = partner_services.list_filed_reports(
         current_user.organisation_id, status=status, after=after, lang=current_language(),
         page_size=partner_services.PAGE_SIZE,
     )
     return render_template("intake/partner_reports.html", page=page, status=status, states=STATES,
-                           organisation=current_user.organisation, after=after)
+                           organisation=current_user.organisation, after=after), (400 if bad_link else 200)
 
 
 @bp.route("/partner/reports/<int:report_id>", methods=["GET", "POST"])
