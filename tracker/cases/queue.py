@@ -19,6 +19,8 @@ from tracker.cases.workflow import OPEN_STATES
 from tracker.core.db import utcnow
 from tracker.core.params import DB_INT_MAX
 from tracker.extensions import db
+from tracker.intake.models import Report, ReportCategory, SEVERITIES
+from tracker.intake.severity import severity_rank
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -61,8 +63,6 @@ def parse_filters(args) -> QueueFilters:
     """Read filters from a mapping (query string or JSON); unknown values are
     reported in ``errors`` and ignored, never a server error."""
     from flask_babel import gettext as _
-
-    from tracker.intake.models import SEVERITIES
     from tracker.reference.models import CATEGORIES, Force, Region
 
     f = QueueFilters()
@@ -131,7 +131,6 @@ def region_and_descendants(pcode: str) -> list[int]:
 
 def filtered_query(user, filters: QueueFilters, now: datetime | None = None) -> sa.Select:
     """SELECT of the user's body's cases matching ``filters`` (unordered)."""
-    from tracker.intake.models import Report, ReportCategory
     from tracker.reference.models import Force
 
     now = now or utcnow()
@@ -148,7 +147,6 @@ def filtered_query(user, filters: QueueFilters, now: datetime | None = None) -> 
     elif filters.state != "all":
         stmt = stmt.where(Case.state == filters.state)
     if filters.severity:
-        from tracker.cases.severity import severity_rank
 
         stmt = stmt.where(Case.severity_rank == severity_rank(filters.severity))
     if filters.region:
