@@ -49,7 +49,7 @@ extract-messages: install-dev
 update-translations: extract-messages
 	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching --ignore-obsolete
 
-## Page weight of the public pages (gzip, budget 30 KB); see bench/page_weight.py
+## Bytes on the wire in Chromium, site served as by make run (budget /report: 15 KB first, 8 KB repeat); see bench/page_weight.py
 bench: install-dev translations
 	$(BIN)/python bench/page_weight.py
 

@@ -61,6 +61,10 @@ class Config:
     # no-referrer; tracker.core.csrf checks Origin / Sec-Fetch-Site instead.
     WTF_CSRF_SSL_STRICT = False
 
+    # Where the served static files are built (hashed, precompressed; see
+    # tracker/core/assets.py). Default: <instance>/assets. Must be writable.
+    TRACKER_ASSETS_DIR = os.environ.get("TRACKER_ASSETS_DIR")
+
     # Anonymisation.
     TRACKER_K_THRESHOLD = _env_int("TRACKER_K_THRESHOLD", 10)
 
@@ -101,6 +105,19 @@ class Config:
     MAX_REQUEST_PIXELS = 120_000_000
     MAX_PHOTO_FULL_DECODE_PIXELS = 12_000_000
     PHOTO_MAX_EDGE = 3072  # long side of the stored copy
+
+    # Channels (DESIGN §8b): SMS/chat gateways. A gateway without its
+    # settings is switched off (its webhook answers 404).
+    TRACKER_SMS_TIMEOUT_MINUTES = _env_int("TRACKER_SMS_TIMEOUT_MINUTES", 30)
+    RATELIMIT_SMS_LOOKUP = "5 per hour"  # wrong receipts texted from one number
+    TRACKER_TWILIO_ACCOUNT_SID = os.environ.get("TRACKER_TWILIO_ACCOUNT_SID")
+    TRACKER_TWILIO_AUTH_TOKEN = os.environ.get("TRACKER_TWILIO_AUTH_TOKEN")
+    TRACKER_TWILIO_FROM = os.environ.get("TRACKER_TWILIO_FROM")  # the SMS number, +E.164
+    TRACKER_TWILIO_WHATSAPP_FROM = os.environ.get("TRACKER_TWILIO_WHATSAPP_FROM")  # whatsapp:+…
+    TRACKER_TWILIO_API_BASE = os.environ.get("TRACKER_TWILIO_API_BASE", "https://api.twilio.com")
+    TRACKER_RAPIDPRO_SECRET = os.environ.get("TRACKER_RAPIDPRO_SECRET")  # webhook: Authorization: Token …
+    TRACKER_RAPIDPRO_SEND_URL = os.environ.get("TRACKER_RAPIDPRO_SEND_URL")  # …/api/v2/broadcasts.json
+    TRACKER_RAPIDPRO_API_TOKEN = os.environ.get("TRACKER_RAPIDPRO_API_TOKEN")
 
     # Argon2id parameters for staff passwords (OWASP-recommended defaults).
     ARGON2_TIME_COST = 3

@@ -17,6 +17,8 @@ max_requests_jitter = 200
 accesslog = "-"
 # time, request line, status, size, duration: nothing that identifies a person.
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
+# Partner devices carry their token in the URL (/openrosa/<token>/…): cut it.
+logger_class = "tracker.channels.logs.RedactingGunicornLogger"
 errorlog = "-"
 loglevel = os.environ.get("TRACKER_LOG_LEVEL", "info")
 

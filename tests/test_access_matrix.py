@@ -39,6 +39,8 @@ ACCESS: dict[str, frozenset] = {
     "intake.followup": EVERYONE,
     "intake.pulse": EVERYONE,
     "intake.pulse_thanks": EVERYONE,
+    "intake.service_worker": EVERYONE,
+    "intake.districts_svg": EVERYONE,
     # Partners: the reports their organisation filed (another organisation's: 404).
     "intake.partner_reports": frozenset({"partner"}),
     "intake.partner_report": frozenset({"partner"}),
@@ -84,6 +86,7 @@ ACCESS: dict[str, frozenset] = {
     "admin.organisations": frozenset({"admin"}),
     "admin.forces": frozenset({"admin"}),
     "admin.regions": frozenset({"admin"}),
+    "admin.boundaries": frozenset({"admin"}),
     "admin.region_edit": frozenset({"admin"}),
     "admin.unit_edit": frozenset({"admin"}),
     "admin.operations": frozenset({"admin"}),
@@ -96,12 +99,28 @@ ACCESS: dict[str, frozenset] = {
     "admin.user_disable": frozenset({"admin", "supervisor"}),
     "admin.user_enable": frozenset({"admin", "supervisor"}),
     "admin.user_reset_totp": frozenset({"admin", "supervisor"}),
+    # Channels (issue 10): the device token in the URL authenticates OpenRosa
+    # and Kobo requests, whoever holds a session; partners manage devices.
+    "channels.openrosa_root": EVERYONE,
+    "channels.form_list": EVERYONE,
+    "channels.form_download": EVERYONE,
+    "channels.submission": EVERYONE,
+    "channels.kobo_submission": EVERYONE,
+    "channels.issue_device": frozenset({"partner"}),
+    "channels.revoke_device": frozenset({"partner"}),
+    "channels.xlsform_download": frozenset({"partner"}),
+    # SMS webhooks: signed by the gateway, never by a session (off without settings).
+    "channels.twilio_webhook": EVERYONE,
+    "channels.rapidpro_webhook": EVERYONE,
 }
 
 # Routes whose answer does not depend on the role at all.
 SPECIAL = {
     # No sign-in pending: everyone is sent back to the password step.
     "accounts.totp": lambda resp: resp.status_code == 302 and resp.headers["Location"].startswith("/login"),
+    # Not configured under test: switched off for everyone alike.
+    "channels.twilio_webhook": lambda resp: resp.status_code == 404,
+    "channels.rapidpro_webhook": lambda resp: resp.status_code == 404,
 }
 
 # Everything that shows or acts on a single case, report, narrative, photo
@@ -142,6 +161,12 @@ def _samples(app, role, login_as, make_user, client):
     )
     db.session.add(response)
     rule = db.session.scalar(sa.select(RoutingRule).order_by(RoutingRule.id))
+    from tracker.channels.services import issue_device_token
+
+    # The token in the URLs is another device's: revoking the signed-in
+    # partner's own device (device_id) must not switch those routes off.
+    _filer_device, device_token = issue_device_token(filer, "matrix phone")
+    device = issue_device_token(user, "own phone")[0] if role == "partner" else _filer_device
     db.session.commit()
     return {
         "ref": case.ref,
@@ -154,6 +179,9 @@ def _samples(app, role, login_as, make_user, client):
         "unit_id": db.session.scalar(sa.select(Unit.id).order_by(Unit.id)),
         "response_id": response.id,
         "filename": "tracker.css",
+        "token": device_token,
+        "form_id": "tracker_report",
+        "device_id": device.id,
     }, user
 
 

@@ -14,6 +14,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     configure_config(app, config, overrides)
     configure_extensions(app)
     configure_blueprints(app)
+    configure_static(app)
     configure_cli(app)
     return app
 
@@ -76,6 +77,7 @@ def _import_models() -> None:
     import tracker.accounts.models  # noqa: F401
     import tracker.audit.models  # noqa: F401
     import tracker.cases.models  # noqa: F401
+    import tracker.channels.models  # noqa: F401
     import tracker.intake.models  # noqa: F401
     import tracker.metrics.models  # noqa: F401
     import tracker.reference.models  # noqa: F401
@@ -103,12 +105,23 @@ def configure_blueprints(app: Flask) -> None:
     from tracker.admin.views import bp as admin_bp
     from tracker.api import bp as api_bp
     from tracker.cases.views import bp as cases_bp
+    from tracker.channels.gateways import configure_gateways
+    from tracker.channels.views import bp as channels_bp
     from tracker.intake.views import bp as intake_bp
     from tracker.public.views import bp as public_bp
     from tracker.trends.views import bp as trends_bp
 
-    for bp in (public_bp, intake_bp, accounts_bp, cases_bp, trends_bp, admin_bp, api_bp):
+    for bp in (public_bp, intake_bp, accounts_bp, cases_bp, trends_bp, admin_bp, api_bp, channels_bp):
         app.register_blueprint(bp)
+    configure_gateways(app)
+
+
+def configure_static(app: Flask) -> None:
+    from tracker.core.assets import configure_assets
+    from tracker.core.compression import configure_compression
+
+    configure_assets(app)
+    configure_compression(app)
 
 
 def configure_cli(app: Flask) -> None:

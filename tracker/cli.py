@@ -7,9 +7,11 @@ from flask import Flask
 
 def register_cli(app: Flask) -> None:
     from tracker.audit.cli import audit_cli
+    from tracker.core.assets import assets_command
     from tracker.demo.cli import demo_command
 
     app.cli.add_command(demo_command)
+    app.cli.add_command(assets_command)
     app.cli.add_command(audit_cli)
     from tracker.accounts.cli import users_cli; app.cli.add_command(users_cli)  # noqa: E702
     from tracker.cases.cli import sweep_command

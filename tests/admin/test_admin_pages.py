@@ -12,7 +12,7 @@ from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.reference.models import Force, Operation, OversightBody, Region, RoutingRule, Unit
 
-ADMIN_PAGES = ["/admin/", "/admin/organisations", "/admin/forces", "/admin/regions", "/admin/operations",
+ADMIN_PAGES = ["/admin/", "/admin/organisations", "/admin/forces", "/admin/regions", "/admin/boundaries", "/admin/operations",
                "/admin/bodies", "/admin/settings"]
 
 

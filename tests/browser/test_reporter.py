@@ -19,8 +19,10 @@ def _first_district(page) -> str:
 
 
 def _submit(page, label):
+    """Press a button of the step on screen (or of another form on the page)."""
+    scope = page.locator(".step:not([hidden])") if page.locator(".step").count() else page
     with page.expect_navigation():
-        page.get_by_role("button", name=label).click()
+        scope.get_by_role("button", name=label, exact=True).click()
 
 
 def test_report_with_javascript_off_then_follow_up_with_the_receipt(live_server, phone_nojs):
@@ -28,12 +30,14 @@ def test_report_with_javascript_off_then_follow_up_with_the_receipt(live_server,
     page.goto(live_server.url("/report?lang=en"))
     assert_no_horizontal_scroll(page)
 
-    # A first try without the required place: the error is next to the field
-    # and what was typed is still there.
+    # Steps 1 and 2, then a first try without the required place: the error
+    # is next to the field, on the same step, and what was typed is kept.
     page.check("input[name=categories][value=arbitrary_detention]")
     page.fill("#narrative", "They took my neighbour away at night.")
+    _submit(page, "Next")
     page.fill("#occurred_on", (date.today() - timedelta(days=10)).isoformat())
-    _submit(page, "Send the report")
+    _submit(page, "Next")
+    _submit(page, "Next")
     assert page.locator("#field-region .field-error").is_visible()
     assert page.locator("#errors").is_visible()
     assert page.input_value("#narrative") == "They took my neighbour away at night."
@@ -41,7 +45,10 @@ def test_report_with_javascript_off_then_follow_up_with_the_receipt(live_server,
     assert_no_horizontal_scroll(page)
 
     page.select_option("#region", _first_district(page))
+    _submit(page, "Next")
     page.fill("#harm_detained", "1")
+    _submit(page, "Next")
+    _submit(page, "Next")
     _submit(page, "Send the report")
 
     receipt = page.locator("#receipt").inner_text().strip()
@@ -106,11 +113,18 @@ def test_english_form_reads_left_to_right(live_server, phone):
 def test_arabic_report_can_be_filed_and_followed_up(live_server, phone):
     """The whole path in Arabic with JavaScript on (report.js active)."""
     phone.goto(live_server.url("/report?lang=ar"))
+    def next_step():
+        phone.locator(".step:not([hidden]) button[value=next]").click()
+
     phone.check("input[name=categories][value=property_destruction]")
+    next_step()
     phone.fill("#occurred_on", (date.today() - timedelta(days=3)).isoformat())
+    next_step()
     phone.select_option("#region", _first_district(phone))
+    for _ in range(3):
+        next_step()
     with phone.expect_navigation():
-        phone.locator("form.report-form button[type=submit]").click()
+        phone.locator(".step:not([hidden]) button[value=send]").click()
     receipt = phone.locator("#receipt").inner_text().strip()
     assert RECEIPT.match(receipt), receipt
     assert phone.locator("html").get_attribute("dir") == "rtl"

@@ -148,3 +148,22 @@ def test_origin_is_compared_with_the_scheme_seen_behind_the_proxy(app, db):
                        base_url="http://tracker.example.org",
                        headers={"X-Forwarded-Proto": "http", "X-Forwarded-For": "203.0.113.9", "Origin": SITE})
     assert resp.status_code == 400 and reports(db) == 1
+
+
+def test_follow_up_message_from_elsewhere_is_refused_and_kept(client, db, make_report):
+    _, receipt = make_report()
+    page = client.get("/followup", base_url=SITE).get_data(as_text=True)
+    token = hidden(page, "csrf_token")
+    same = {"Origin": "null", "Sec-Fetch-Site": "same-origin"}
+    resp = client.post("/followup", data={"csrf_token": token, "action": "lookup", "receipt": receipt},
+                       headers=same, base_url=SITE)
+    assert resp.status_code == 302
+    resp = client.post("/followup", data={"csrf_token": token, "action": "message", "body": "The soldiers came back."},
+                       headers={"Origin": "https://evil.example"}, base_url=SITE)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "Everything you typed is below" in page and "The soldiers came back." in page
+    resp = client.post("/followup", data={"csrf_token": token, "action": "message", "body": "The soldiers came back."},
+                       headers=same, base_url=SITE)
+    assert resp.status_code == 302
+    assert "The soldiers came back." in client.get("/followup", base_url=SITE).get_data(as_text=True)

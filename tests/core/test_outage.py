@@ -139,3 +139,26 @@ def test_unexpected_error_with_failing_rollback_is_a_page_not_a_bare_500(monkeyp
         _db.engine.dispose()
     assert resp.status_code == 500
     assert "Something went wrong on our side" in resp.get_data(as_text=True)
+
+
+def test_a_missing_table_is_a_bug_not_an_outage():
+    """SQLite calls "no such table" an OperationalError: still a 500 (and a
+    logged traceback), not a 503 that would hide the bug."""
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://")  # no tables created
+    with app.app_context():
+        resp = app.test_client().post("/api/v1/followup", json={"receipt": "1234567812345678"})
+        _db.engine.dispose()
+    assert resp.status_code == 500 and resp.is_json
+
+
+def test_a_connection_lost_inside_a_transaction_is_an_outage():
+    """Seen through gunicorn during `pg_ctl restart -m immediate`: the
+    session's connection died mid-transaction, SQLAlchemy then refuses to
+    reconnect until a rollback. A 503 (the client retries), not a 500."""
+    from tracker.core.db import database_unavailable
+
+    lost = sa.exc.PendingRollbackError("Can't reconnect until invalid transaction is rolled back.  "
+                                       "Please rollback() fully before proceeding")
+    assert database_unavailable(lost)
+    assert not database_unavailable(sa.exc.PendingRollbackError("This Session's transaction has been rolled back "
+                                                                "due to a previous exception during flush."))

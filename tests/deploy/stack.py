@@ -133,7 +133,10 @@ class PostgresCluster:
             subprocess.run(_as_postgres([os.path.join(self.bin, "initdb"), "-D", self.data, "-U", "postgres",
                                          "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"]),
                            capture_output=True, check=True, timeout=120)
-        options = (f"-h 127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off -c synchronous_commit=off "
+        # fsync and full-page writes only matter when the machine crashes;
+        # synchronous_commit must stay on: a commit acknowledged before its
+        # WAL is written is lost by `pg_ctl restart -m immediate`.
+        options = (f"-h 127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off -c synchronous_commit=on "
                    "-c full_page_writes=off -c max_connections=100")
         result = self._ctl("-l", self.log, "-w", "-t", "60", "-o", options, "start", check=False)
         if result.returncode != 0:
@@ -205,7 +208,6 @@ def render_nginx_site(*, https_port: int, http_port: int, app_port: int, cert: s
         ("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};"),
         ("/etc/letsencrypt/live/tracker.example.org/fullchain.pem", cert),
         ("/etc/letsencrypt/live/tracker.example.org/privkey.pem", key),
-        ("/srv/tracker/", f"{ROOT}/"),
         ("/var/log/nginx/", f"{logs}/"),
     ]
     for old, new in replacements:
@@ -310,9 +312,9 @@ class Stack:
         self.processes[name] = proc
         return proc
 
-    def log(self, name: str) -> str:
+    def log(self, name: str, tail: int = 6000) -> str:
         try:
-            return pathlib.Path(self.logs, f"{name}.log").read_text(errors="replace")[-6000:]
+            return pathlib.Path(self.logs, f"{name}.log").read_text(errors="replace")[-tail:]
         except OSError:
             return ""
 

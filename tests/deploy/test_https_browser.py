@@ -98,9 +98,12 @@ def test_phone_reports_follows_up_and_staff_sign_in_over_https(https_stack, new_
     assert page.get_by_text("The soldiers came back the next day.").is_visible()
     assert_no_external_requests(page)
 
-    # -- static files come from nginx, cacheable
-    css = page.request.get(stack.url("/static/tracker.css"))
-    assert css.status == 200 and "max-age=86400" in css.headers["cache-control"]
+    # -- static files: content-hashed names, compressed, cached for good (through nginx)
+    href = page.locator("link[rel=stylesheet]").first.get_attribute("href")
+    assert re.fullmatch(r"/static/tracker\.[0-9a-f]{12}\.css", href), href
+    css = page.request.get(stack.url(href), headers={"Accept-Encoding": "br, gzip"})
+    assert css.status == 200 and "immutable" in css.headers["cache-control"]
+    assert css.headers.get("content-encoding") in ("br", "gzip")
 
     # -- staff sign in (password, then the TOTP code) and open /cases
     staff = new_phone(ignore_https_errors=True)

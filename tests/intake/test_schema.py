@@ -34,7 +34,7 @@ def test_valid_payload_gives_clean_data(app, report_payload):
 
 def test_only_ticked_boxes_are_enough(app):
     data = ok({"categories": ["threats"], "occurred_on": "2025-05-02", "region": "XV02"})
-    assert data.narrative is None and data.force_id is None and data.killed == 0
+    assert data.narrative is None and data.force_id is None and data.killed is None  # blank harm is unknown, not 0 (issue 9)
     assert data.consent_statistics is True  # counted in statistics by default
     assert data.pulse is None and data.contact is None
 
@@ -155,7 +155,7 @@ def test_form_strings_are_converted_when_not_strict(app):
         "needs": "legal",
     }
     data = ok(raw, strict=False)
-    assert (data.killed, data.injured, data.property_damaged) == (3, 0, True)
+    assert (data.killed, data.injured, data.property_damaged) == (3, None, True)  # "" is unknown, not 0
     assert data.victims["children"] is True and data.victims["women"] is False
     assert (data.latitude, data.longitude) == (1.23, 2.35)
     assert data.pulse == {"respect": 4, "voice": None, "fairness": None, "safe_to_report": None, "safety": None}
@@ -259,6 +259,7 @@ def test_every_error_message_can_be_produced(app, db, report_payload):
         {"harm": [], "narrative": 5, "categories": "killing", "latitude": "a", "needs": [3]},
         {"harm": {"killed": -1, "injured": "1", "property_damaged": "y"}, "latitude": 100, "place_description": "x" * 600},
         {"pulse": {"respect": 9}},
+        {"consent": {"contact": False}, "contact": {"phone": "555 0101"}},
     ]
     produced = []
     for raw in bad_inputs:
@@ -266,6 +267,7 @@ def test_every_error_message_can_be_produced(app, db, report_payload):
             produced += list(validate_report(raw, strict_types=strict)[1].values())
     produced += list(validate_pulse({"region": "XV0101"}, strict_types=True)[1].values())
     produced += list(validate_pulse([], strict_types=True)[1].values())
+    produced += list(validate_pulse({"respect": 2}, strict_types=True)[1].values())
     produced += list(validate_message("", strict_types=True)[1].values())
     missing = []
     for msgid in messages:

@@ -295,7 +295,11 @@ def test_pulse_errors_keep_answers(client, db):
     page, token = form_page(client, "/pulse")
     resp = client.post("/pulse", data={"csrf_token": token, "region": "", "pulse_respect": "4"})
     page = resp.get_data(as_text=True)
-    assert resp.status_code == 400 and "Please choose where it happened." in page
+    # The survey asks where you live; its error says so too (issue 9), and the
+    # summary line names the question.
+    assert resp.status_code == 400 and "Please choose where you live." in page
+    assert "Please choose where it happened." not in page
+    assert re.search(r'<a href="#field-region">Where do you live\?: Please choose where you live\.</a>', page)
     assert re.search(r'checked id="pulse_respect-3"', page)
     resp = client.post("/pulse", data={"csrf_token": token, "region": "XV0101"})
     assert "Please answer at least one question." in resp.get_data(as_text=True)

@@ -138,6 +138,15 @@ class RegionUploadForm(FlaskForm):
     submit = SubmitField(_l("Upload regions"))
 
 
+class BoundaryUploadForm(FlaskForm):
+    file = FileField(_l("GeoJSON file of boundaries"), validators=[FileRequired(_l("Choose a GeoJSON file."))],
+                     description=_l("A FeatureCollection of Polygon or MultiPolygon features, each with a property "
+                                    "\"pcode\" naming a province or district already loaded. At most 10 MB. "
+                                    "Outlines are simplified before they are stored; uploading a P-code again "
+                                    "replaces its outline."))
+    submit = SubmitField(_l("Upload boundaries"))
+
+
 def _deadline_field(label):
     return IntegerField(label, validators=[DataRequired(_l("Enter a number of hours between 1 and 8760.")),
                                            NumberRange(1, 8760, _l("Enter a number of hours between 1 and 8760."))])

@@ -18,6 +18,7 @@ from tracker.accounts.models import Organisation, User
 from tracker.admin.settings import SEVERITIES, set_setting
 from tracker.audit.service import record
 from tracker.extensions import db
+from tracker.reference import maps
 from tracker.reference.models import FORCE_KINDS, Force, Operation, OversightBody, Region, RoutingRule, Unit
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
@@ -200,6 +201,20 @@ def delete_routing_rule(rule: RoutingRule, *, actor: User | None) -> None:
     db.session.delete(rule)
     db.session.flush()
     record("reference.routing_rule_deleted", actor=actor, object_type="routing_rule", object_id=rid, data=data)
+
+
+def import_boundaries(data: bytes, *, actor: User | None) -> int:
+    """Load province and district outlines for the maps from GeoJSON bytes
+    (tracker.reference.maps checks and simplifies them; nothing is stored if
+    any feature is wrong). Audited with the P-codes loaded."""
+    try:
+        parsed = maps.parse_boundaries(data)
+    except maps.BoundaryError as exc:
+        raise AdminError(exc.message, "file") from exc
+    count = maps.store_boundaries(parsed)
+    record("reference.boundaries_loaded", actor=actor, object_type="region_boundary", object_id=None,
+           data={"pcodes": [p.pcode for p in parsed][:500], "count": count})
+    return count
 
 
 def import_regions(data: bytes, *, actor: User | None) -> int:

@@ -25,6 +25,7 @@ from tracker.accounts.permissions import (
 from tracker.admin import services
 from tracker.admin.forms import (
     BodyForm,
+    BoundaryUploadForm,
     ForceForm,
     OperationForm,
     OrganisationForm,
@@ -40,7 +41,17 @@ from tracker.admin.forms import (
 )
 from tracker.admin.settings import SEVERITIES, k_threshold, triage_deadlines
 from tracker.extensions import db
-from tracker.reference.models import FORCE_KINDS, Force, Operation, OversightBody, Region, RoutingRule, Unit
+from tracker.reference.maps import district_map
+from tracker.reference.models import (
+    FORCE_KINDS,
+    Force,
+    Operation,
+    OversightBody,
+    Region,
+    RegionBoundary,
+    RoutingRule,
+    Unit,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -387,6 +398,23 @@ def unit_edit(unit_id: int):
         if done:
             return done
     return render_template("admin/unit_edit.html", form=form, unit=unit)
+
+
+@bp.route("/boundaries", methods=["GET", "POST"])
+@admin_only
+def boundaries():
+    """Outlines of provinces and districts for the maps (no one else's tiles)."""
+    form = BoundaryUploadForm()
+    if form.validate_on_submit():
+        done = _save(form, "file", lambda: services.import_boundaries(form.file.data.read(), actor=current_user._get_current_object()),
+                     lambda count: _("%(n)s outlines loaded.", n=count), "admin.boundaries")
+        if done:
+            return done
+    rows = db.session.execute(
+        sa.select(Region, RegionBoundary.vertices, RegionBoundary.updated_at)
+        .join(RegionBoundary, RegionBoundary.region_id == Region.id).order_by(Region.pcode)
+    ).all()
+    return render_template("admin/boundaries.html", form=form, rows=rows, preview=district_map())
 
 
 @bp.route("/operations", methods=["GET", "POST"])

@@ -66,6 +66,7 @@ def audit_labels() -> dict:
     out.update({"case." + k: v for k, v in OPERATIONS.items()})
     out["cases.export"] = _l("Queue exported (CSV)")
     out["message.reporter"] = _l("Reporter sent a message")
+    out["photo.reporter"] = _l("Reporter added photos")
     out["report.submitted"] = _l("Report submitted")
     return out
 

@@ -32,7 +32,15 @@ def database_unavailable(exc: BaseException) -> bool:
     restarting, connection lost, locked): a 503 and a retry, not a 500."""
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
+    if isinstance(exc, sa_exc.PendingRollbackError) and "can't reconnect" in str(exc).lower():
+        return True  # the connection died inside a transaction (seen during `pg_ctl restart`)
+    if isinstance(exc, sa_exc.OperationalError) and any(
+            bug in str(exc.orig).lower() for bug in _SQLITE_BUGS):
+        return False  # SQLite calls these "operational" too: they are bugs, not outages
     return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError)
+
+
+_SQLITE_BUGS = ("no such table", "no such column", "syntax error", "has no column")
 
 
 def safe_rollback(session) -> None:

@@ -54,7 +54,8 @@ def error_response(code: int, message: str | None = None, errors: dict | None = 
 
 def keep_typed(app: Flask, endpoint: str, render: FormRenderer) -> None:
     """Register ``render(message, status)`` to show ``endpoint``'s form again
-    with what was typed when one of its POSTs is refused."""
+    with what was typed when one of its POSTs is refused; it may return None
+    to leave it to the error page."""
     app.extensions.setdefault(KEEP_TYPED, {})[endpoint] = render
 
 
@@ -79,7 +80,9 @@ def refused(code: int, message: str, typed_message: str | None = None):
     render = _typed_renderer()
     if render is not None:
         try:
-            return make_response(render(typed_message or message, code))
+            rendered = render(typed_message or message, code)
+            if rendered is not None:
+                return make_response(rendered)
         except Exception:  # noqa: BLE001 - fall back to the plain error page
             current_app.logger.exception("Could not show the form again on %s", request.path)
             safe_rollback(db.session)
@@ -101,8 +104,8 @@ def _forget_user() -> None:
 def _service_unavailable(exc: BaseException):
     safe_rollback(db.session)
     _forget_user()
-    current_app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path,
-                               type(exc).__name__)
+    reason = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()[0][:200]
+    current_app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, reason)
     response = refused(
         503,
         _messages()[503],

@@ -16,6 +16,7 @@ CSP = "; ".join(
         "img-src 'self' data: blob:",
         "font-src 'none'",
         "connect-src 'self'",
+        "worker-src 'self'",
         "form-action 'self'",
         "frame-ancestors 'none'",
         "base-uri 'none'",

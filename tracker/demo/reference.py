@@ -9,6 +9,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from tracker.demo.boundaries import load_boundaries
 from tracker.extensions import db
 from tracker.reference.models import Force, Operation, OversightBody, Region, RoutingRule, Unit
 
@@ -104,3 +105,4 @@ def load_reference_data() -> None:
     load_forces()
     load_operations()
     load_bodies()
+    load_boundaries()

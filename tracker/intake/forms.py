@@ -30,7 +30,7 @@ from tracker.core.db import database_unavailable, safe_rollback
 from tracker.core.i18n import localized
 from tracker.extensions import db
 from tracker.intake.models import NEEDS, PARTS_OF_DAY, PRECISIONS, PULSE_QUESTIONS, PULSE_SCALE, RELATIONSHIPS, VICTIM_GROUPS
-from tracker.intake.schema import HARM_NUMBERS, PULSE_KEYS
+from tracker.intake.schema import HARM_NUMBERS, PULSE_KEYS, latest_occurred_on
 from tracker.reference.models import CATEGORIES, Force, Operation, Region
 
 UNIT_SEPARATOR = ":"
@@ -197,6 +197,8 @@ class ReportForm(_PulseMixin, FlaskForm):
             self.unit.groups = {"": [(self.unit.data, self.unit.data)]} if self.unit.data else {}
             for select in (self.force, self.operation):
                 select.choices = _options([("", "")] + ([(select.data, select.data)] if select.data else []))
+        # The picker stops at the same latest day the server accepts.
+        self.occurred_on.render_kw = {"type": "date", "max": latest_occurred_on().isoformat()}
         for name in ("harm_" + k for k in HARM_NUMBERS):
             getattr(self, name).render_kw = {"type": "number", "min": "0", "max": "100000", "inputmode": "numeric"}
         if not self.idempotency_key.data:
@@ -265,7 +267,23 @@ def field_for_path(path: str) -> str:
     return _PATH_TO_FIELD.get(path, path.replace(".", "_"))
 
 
-def attach_errors(form: FlaskForm, errors: dict[str, str]) -> dict[str, str]:
+class FieldErrors(dict):
+    """Field name → message, plus ``labels`` (field name → its label) so that
+    every line of the error summary says which question it is about
+    ("People killed: This must be a whole number.")."""
+
+    def __init__(self, messages: dict[str, str] | None = None, labels: dict[str, str] | None = None):
+        super().__init__(messages or {})
+        self.labels = labels or {}
+
+
+def labelled(form: FlaskForm, errors: dict[str, str]) -> FieldErrors:
+    """``errors`` keyed by field name, with the labels of those fields."""
+    labels = {name: str(form._fields[name].label.text) for name in errors if name in form._fields}
+    return FieldErrors(errors, labels)
+
+
+def attach_errors(form: FlaskForm, errors: dict[str, str]) -> FieldErrors:
     """Field-name → message for the template; messages for paths without a
     field (e.g. ``language``) go under ``"_form"``."""
     out: dict[str, str] = {}
@@ -275,7 +293,7 @@ def attach_errors(form: FlaskForm, errors: dict[str, str]) -> dict[str, str]:
             out.setdefault(name, message)
         else:
             out["_form"] = message if "_form" not in out else out["_form"] + " " + message
-    return out
+    return labelled(form, out)
 
 
 class FollowupForm(FlaskForm):
@@ -288,6 +306,12 @@ class FollowupForm(FlaskForm):
 
 class MessageForm(FlaskForm):
     body = TextAreaField(_l("Add information or answer a question"))
+
+
+class FollowupPhotoForm(FlaskForm):
+    """Photos added at /followup: the same checks and cleaning as the report's."""
+
+    photos = MultipleFileField(_l("Add photos"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
 
 
 class PulseForm(_PulseMixin, FlaskForm):

@@ -90,11 +90,13 @@ class Report(db.Model):
 
     narrative_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
 
-    killed: Mapped[int] = mapped_column(default=0)
-    injured: Mapped[int] = mapped_column(default=0)
-    detained: Mapped[int] = mapped_column(default=0)
-    missing: Mapped[int] = mapped_column(default=0)
-    displaced_households: Mapped[int] = mapped_column(default=0)
+    # Harm numbers: None when the reporter left the box empty ("leave empty
+    # if you do not know"): unknown, which is not the same as 0.
+    killed: Mapped[int | None] = mapped_column()
+    injured: Mapped[int | None] = mapped_column()
+    detained: Mapped[int | None] = mapped_column()
+    missing: Mapped[int | None] = mapped_column()
+    displaced_households: Mapped[int | None] = mapped_column()
     property_damaged: Mapped[bool] = mapped_column(default=False)
     victims_children: Mapped[bool] = mapped_column(default=False)
     victims_women: Mapped[bool] = mapped_column(default=False)

@@ -27,7 +27,10 @@ Rules (each has a test in tests/intake/test_schema.py):
 - numbers: integers 0..100000;
 - text: narrative ≤ 20000 characters, other text ≤ 500; surrounding white
   space trimmed, empty text is "not given";
-- contact details are dropped unless ``consent.contact`` is true;
+- harm numbers left empty are unknown (None), not 0;
+- contact details given without ``consent.contact``: in the web form an
+  error on ``consent.contact`` (asked, not silently dropped); through the API
+  they are dropped;
 - pulse answers 1..5 or null ("prefer not to say").
 
 The function never raises, whatever the shape of its input.
@@ -86,11 +89,11 @@ class ReportData:
     operation_id: int | None = None
     operation_code: str | None = None
     narrative: str | None = None
-    killed: int = 0
-    injured: int = 0
-    detained: int = 0
-    missing: int = 0
-    displaced_households: int = 0
+    killed: int | None = None  # None: not given ("leave empty if you do not know")
+    injured: int | None = None  # None: not given ("leave empty if you do not know")
+    detained: int | None = None  # None: not given ("leave empty if you do not know")
+    missing: int | None = None  # None: not given ("leave empty if you do not know")
+    displaced_households: int | None = None  # None: not given ("leave empty if you do not know")
     property_damaged: bool = False
     victims: dict[str, bool] = field(default_factory=lambda: {k: False for k in VICTIM_GROUPS})
     relationship: str | None = None
@@ -219,6 +222,8 @@ class _Collector:
             stripped = value.strip()
             if stripped == "":
                 return None
+            if stripped.count(",") == 1 and "." not in stripped:
+                stripped = stripped.replace(",", ".")  # "4,61": a decimal comma, as many phones type it
             try:
                 number = float(stripped)
             except ValueError:
@@ -267,6 +272,13 @@ def _language(c: _Collector, value) -> str:
     return lang
 
 
+def latest_occurred_on() -> date:
+    """The latest date an incident may have happened on: today, in the time
+    zone furthest ahead of UTC, i.e. one day after today's UTC date. The form's
+    date picker uses it as its ``max`` too (one rule for both)."""
+    return utcnow().date() + timedelta(days=1)
+
+
 def _occurred_on(c: _Collector, raw: Mapping, precision: str) -> date | None:
     text = c.text(raw.get("occurred_on"), "occurred_on", limit=32)
     if text is None:
@@ -288,8 +300,7 @@ def _occurred_on(c: _Collector, raw: Mapping, precision: str) -> date | None:
         return None
     if precision == "month":
         value = value.replace(day=1)
-    latest = utcnow().date() + timedelta(days=1)
-    if value > latest:
+    if value > latest_occurred_on():
         c.error("occurred_on", _("This date is in the future."))
         return None
     if value < EARLIEST_DATE:
@@ -298,11 +309,12 @@ def _occurred_on(c: _Collector, raw: Mapping, precision: str) -> date | None:
     return value
 
 
-def _region(c: _Collector, value) -> Region | None:
+def _region(c: _Collector, value, missing: str | None = None) -> Region | None:
+    """The region for ``value``; ``missing`` is the error when none was chosen."""
     code = c.code(value, "region")
     if code is None:
         if "region" not in c.errors:
-            c.error("region", _("Please choose where it happened."))
+            c.error("region", missing or _("Please choose where it happened."))
         return None
     region = db.session.scalar(sa.select(Region).where(Region.pcode == code))
     if region is None:
@@ -357,11 +369,21 @@ def _who(c: _Collector, raw: Mapping, data: dict) -> None:
             data["operation_id"], data["operation_code"] = op.id, op.code
 
 
-def validate_report(raw: Mapping, *, strict_types: bool) -> tuple[ReportData | None, dict[str, str]]:
+def validate_report(
+    raw: Mapping, *, strict_types: bool, ask_contact_consent: bool | None = None
+) -> tuple[ReportData | None, dict[str, str]]:
     """Check a report (DESIGN §3, §10). Returns (data, {}) or (None, errors).
+
+    ``ask_contact_consent``: contact details given without consent to contact
+    are an error on ``consent.contact`` (a person typing in the form is asked,
+    rather than having what they typed silently thrown away). Defaults to
+    ``not strict_types``, i.e. on for the web form; the JSON API keeps its
+    documented behaviour of ignoring such details.
 
     Needs an application context (it reads reference data and config).
     """
+    if ask_contact_consent is None:
+        ask_contact_consent = not strict_types
     c = _Collector(strict_types)
     if not isinstance(raw, Mapping):
         return None, {"request": _("The report must be a group of fields (a JSON object).")}
@@ -409,7 +431,7 @@ def validate_report(raw: Mapping, *, strict_types: bool) -> tuple[ReportData | N
     # Harm.
     harm = c.mapping(raw, "harm")
     for key in HARM_NUMBERS:
-        data[key] = c.integer(harm.get(key), f"harm.{key}", minimum=0, maximum=MAX_COUNT, default=0)
+        data[key] = c.integer(harm.get(key), f"harm.{key}", minimum=0, maximum=MAX_COUNT, default=None)
     data["property_damaged"] = c.boolean(harm.get("property_damaged"), "harm.property_damaged", False)
     victims = c.mapping(raw, "victims")
     data["victims"] = {k: c.boolean(victims.get(k), f"victims.{k}", False) for k in VICTIM_GROUPS}
@@ -433,7 +455,11 @@ def validate_report(raw: Mapping, *, strict_types: bool) -> tuple[ReportData | N
     contact_raw = c.mapping(raw, "contact")
     contact = {k: c.text(contact_raw.get(k), f"contact.{k}") for k in CONTACT_FIELDS}
     if not data["consent_contact"]:
-        # No consent: the details are dropped, and so are errors about them.
+        if ask_contact_consent and any(contact.values()):
+            # Typed but not allowed: ask, rather than silently throw them away.
+            msg = _("You gave contact details: tick this box so that we may use them, or remove them.")
+            c.error("consent.contact", msg)
+        # Errors about details we will not keep do not matter.
         for k in CONTACT_FIELDS:
             c.errors.pop(f"contact.{k}", None)
         contact = {}
@@ -459,7 +485,7 @@ def validate_pulse(raw: Mapping, *, strict_types: bool) -> tuple[PulseData | Non
     c = _Collector(strict_types)
     if not isinstance(raw, Mapping):
         return None, {"request": _("The answers must be a group of fields (a JSON object).")}
-    region = _region(c, raw.get("region"))
+    region = _region(c, raw.get("region"), missing=_("Please choose where you live."))
     answers = {k: c.pulse_answer(raw.get(k), k) for k in PULSE_KEYS}
     if not c.errors and all(v is None for v in answers.values()):
         c.error(PULSE_KEYS[0], _("Please answer at least one question."))

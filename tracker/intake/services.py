@@ -23,6 +23,7 @@ API::
     report = services.lookup_report(text)         # any typed receipt form, or None
     view = services.followup_view(report, "ar")   # {"status", "status_label", "messages": [{"from", "body", "sent_on"}]}
     services.add_reporter_message(report, body)   # body already validated (validate_message)
+    services.add_reporter_photos(report, processed)   # photos from process_photos, at /followup
     services.record_pulse("XV0101", {"respect": 4, …}, "en")   # or record_pulse_data(PulseData)
 
 ``submit_report`` is safe under retries: a known ``idempotency_key`` returns
@@ -35,18 +36,20 @@ before anything else in the transaction), and it returns the winner's receipt.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask_babel import force_locale
+from flask import current_app
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from tracker.audit.service import record
 from tracker.cases.intake import open_case_for_report
 from tracker.intake.signals import reporter_message_added
-from tracker.cases.models import STATES
+from tracker.cases.models import OUTCOMES, STATES
 from tracker.intake.severity import compute_severity
 from tracker.core.crypto import decrypt_text, encrypt_bytes, encrypt_text, keyed_hash
 from tracker.core.db import utcnow
@@ -55,6 +58,7 @@ from tracker.intake.models import IdempotencyKey, Message, Photo, PulseResponse,
 from tracker.intake.photos import ProcessedPhoto, UploadedPhoto, process_photo
 from tracker.intake.receipts import generate_receipt, hash_receipt, normalise_receipt
 from tracker.intake.schema import PULSE_KEYS, PulseData, ReportData
+from tracker.intake.statuses import OUTCOME_EXPLANATIONS, STATES_WITH_OUTCOME, STATUS_EXPLANATIONS
 from tracker.reference.models import Region
 
 IDEMPOTENCY_PURPOSE = "idempotency-key"
@@ -253,6 +257,15 @@ def followup_view(report: Report, lang: str | None = None) -> dict:
             label = str(STATES.get(status, status))
     else:
         label = str(STATES.get(status, status))
+    explanation = STATUS_EXPLANATIONS.get(status)
+    case = report.case
+    outcome = case.outcome if case is not None and status in STATES_WITH_OUTCOME else None
+    if outcome not in OUTCOMES:
+        outcome = None
+    with force_locale(lang) if lang else nullcontext():
+        explanation = str(explanation) if explanation is not None else ""
+        outcome_label = str(OUTCOMES[outcome]) if outcome else None
+        outcome_explanation = str(OUTCOME_EXPLANATIONS[outcome]) if outcome else None
     messages = [
         {
             "from": m.sender,
@@ -262,7 +275,52 @@ def followup_view(report: Report, lang: str | None = None) -> dict:
         }
         for m in sorted(report.messages, key=lambda m: (m.created_at, m.id))
     ]
-    return {"status": status, "status_label": label, "messages": messages}
+    return {
+        "status": status,
+        "status_label": label,
+        "status_explanation": explanation,
+        "outcome": outcome,
+        "outcome_label": outcome_label,
+        "outcome_explanation": outcome_explanation,
+        "messages": messages,
+        "photos": len(report.photos),
+    }
+
+
+def add_reporter_photos(report: Report, photos: Sequence[ProcessedPhoto]) -> int:
+    """Add photos from the reporter at /followup (issue 9, item 6), through
+    the same pipeline as the report: the caller passes photos already
+    checked and cleaned by ``process_photos`` (content checked, metadata
+    removed by re-encoding, SHA-256 of the original kept); they are stored
+    encrypted. At most ``max_photos_per_report()`` per report in all. Flags the
+    report and its case as having news and records "photo.reporter" with ids
+    only. Returns how many were added. Flushes; the caller commits."""
+    room = max_photos_per_report() - len(report.photos)
+    if not photos:
+        raise ValueError(_("Please choose a photo."))
+    if len(photos) > room:
+        raise ValueError(ngettext("You can add %(num)d more photo to this report.",
+                                  "You can add %(num)d more photos to this report.", max(room, 0)))
+    _store_photos(report, photos)
+    report.has_news = True
+    case = report.case
+    if case is not None:
+        case.has_news = True
+    db.session.flush()
+    record(
+        "photo.reporter",
+        actor_role="reporter",
+        body_id=case.body_id if case is not None else None,
+        object_type="report",
+        object_id=report.id,
+        data={"report_id": report.id, "case_id": case.id if case is not None else None, "photos": len(photos)},
+    )
+    return len(photos)
+
+
+def max_photos_per_report() -> int:
+    """Photos with the report plus those added at follow-up: twice MAX_PHOTOS."""
+    return 2 * current_app.config["MAX_PHOTOS"]
 
 
 def add_reporter_message(report: Report, body: str, *, by=None) -> Message:

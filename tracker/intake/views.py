@@ -14,24 +14,31 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+import sqlalchemy as sa
+
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from tracker.accounts.permissions import roles_required
 from tracker.cases.models import STATES
+from tracker.core.compression import compressible, forbid_compression
 from tracker.core.crypto import DecryptionError, decrypt_json, decrypt_text, encrypt_json, encrypt_text
+from tracker.core.db import database_unavailable, safe_rollback
 from tracker.core.errors import keep_typed
 from tracker.core.i18n import current_language
 from tracker.core.params import parse_db_id
+from tracker.core.security import CSP
 from tracker.extensions import db, limiter
 from tracker.intake import partner as partner_services
-from tracker.intake import services
-from tracker.intake.forms import FollowupForm, MessageForm, PulseForm, ReportForm, attach_errors
+from tracker.intake import services, steps
+from tracker.intake.forms import FollowupForm, FollowupPhotoForm, MessageForm, PulseForm, ReportForm, attach_errors, labelled
 from tracker.intake.models import Report
 from tracker.intake.permissions import can_follow_up_filed_report, can_view_filed_report, can_view_filed_reports
 from tracker.intake.photos import UploadedPhoto, process_photos
 from tracker.intake.receipts import format_receipt
+from tracker.reference.maps import district_map, district_map_version
 from tracker.intake.schema import PULSE_KEYS, validate_message, validate_pulse, validate_report
 
 bp = Blueprint("intake", __name__, template_folder="templates")
@@ -65,6 +72,13 @@ def _filing_partner():
     return None
 
 
+def _not_a_send() -> bool:
+    """Moving between steps (and a partner's assisted intake) is not limited."""
+    if _filing_partner() is not None:
+        return True
+    return steps.parse_nav(request.form.get("nav"), 1)[0] != "send"
+
+
 def _uploaded_photos() -> list[UploadedPhoto]:
     # Read one at a time by process_photos: larger uploads stay spooled on
     # disk until their turn, so a request holds one photo's bytes at most.
@@ -73,38 +87,70 @@ def _uploaded_photos() -> list[UploadedPhoto]:
 
 
 @bp.route("/report", methods=["GET", "POST"])
-@limiter.limit(_report_limit, methods=["POST"], exempt_when=lambda: _filing_partner() is not None)
+@compressible
+@limiter.limit(_report_limit, methods=["POST"], exempt_when=_not_a_send)
 def report():
-    """The report form. Anonymous submissions are rate-limited per (hashed)
-    address; signed-in partners filing for community members are not, since
-    an assisted-intake session at one office may file many reports."""
+    """The report form, in steps (tracker.intake.steps). Only the final send
+    is rate-limited: anonymous sends per (hashed) address; signed-in partners
+    filing for community members are not, since an assisted-intake session at
+    one office may file many reports. Moving between steps stores nothing."""
     lang = current_language()
     form = ReportForm(lang=lang)
     errors: dict[str, str] = {}
     photos_sent = False
+    current = 1
     if request.method == "POST":
-        uploaded = _uploaded_photos()
-        photos_sent = bool(uploaded)
-        data, problems = validate_report(form.to_raw(lang), strict_types=False)
-        processed, photo_errors = process_photos(uploaded) if uploaded else ([], [])
-        if photo_errors:
-            problems = {**problems, "photos": " ".join(photo_errors)}
-        if not problems:
-            result = services.submit_report(data, photos=processed, filed_by=_filing_partner())
-            db.session.commit()
-            session[RECEIPT_SESSION_KEY] = encrypt_text(result.receipt).decode()
-            if _filing_partner() is not None:
-                session[PARTNER_FILED_SESSION_KEY] = result.report.id
-            else:
-                session.pop(PARTNER_FILED_SESSION_KEY, None)
-            return redirect(url_for("intake.receipt"))
-        errors = attach_errors(form, problems)
-    status = 200 if not errors else 400
+        action, target = steps.parse_nav(request.form.get("nav"), steps.parse_step(request.form.get("step")))
+        if action == "send":
+            uploaded = _uploaded_photos()
+            photos_sent = bool(uploaded)
+            data, problems = validate_report(form.to_raw(lang), strict_types=False)
+            processed, photo_errors = process_photos(uploaded) if uploaded else ([], [])
+            if photo_errors:
+                problems = {**problems, "photos": " ".join(photo_errors)}
+            if not problems:
+                result = services.submit_report(data, photos=processed, filed_by=_filing_partner())
+                db.session.commit()
+                session[RECEIPT_SESSION_KEY] = encrypt_text(result.receipt).decode()
+                if _filing_partner() is not None:
+                    session[PARTNER_FILED_SESSION_KEY] = result.report.id
+                else:
+                    session.pop(PARTNER_FILED_SESSION_KEY, None)
+                return redirect(url_for("intake.receipt"))
+            errors = attach_errors(form, problems)
+            current = steps.first_error_step(errors)
+        elif action == "next":
+            here = steps.parse_step(request.form.get("step"))
+            _data, problems = validate_report(form.to_raw(lang), strict_types=False)
+            errors = attach_errors(form, steps.errors_for_step(problems, here))
+            current = here if errors else target
+        else:
+            current = target
+    return _render_report(form, errors, photos_sent, current, 200 if not errors else 400)
+
+
+def _render_report(form: ReportForm, errors: dict, photos_sent: bool, current: int, status: int,
+                   notice: str | None = None):
+    """The report form showing step ``current`` (every answer carried in it)."""
     return (
-        render_template("intake/report.html", form=form, errors=errors, photos_sent=photos_sent,
-                        partner=_filing_partner()),
+        render_template("intake/report.html", form=form, errors=errors, photos_sent=photos_sent, notice=notice,
+                        partner=_filing_partner(), steps=steps.STEPS, current=current, step_of=steps.step_of,
+                        region_map=_map_version(), review=steps.review_rows(form),
+                        fresh=request.method == "GET"),
         status,
     )
+
+
+def _map_version() -> str | None:
+    """The district map's version, or None (no map: the list alone) while the
+    database is away, so that the form can still be shown again as typed."""
+    try:
+        return district_map_version()
+    except sa.exc.SQLAlchemyError as exc:
+        if not database_unavailable(exc):
+            raise
+        safe_rollback(db.session)
+        return None
 
 
 def _report_again(message: str, status: int):
@@ -113,9 +159,21 @@ def _report_again(message: str, status: int):
     away: 503). The idempotency key is kept, so sending again files once."""
     form = ReportForm(lang=current_language())
     photos_sent = any(s and s.filename for s in request.files.getlist("photos"))
+    return _render_report(form, {}, photos_sent, steps.parse_step(request.form.get("step")), status, notice=message)
+
+
+def _followup_again(message: str, status: int):
+    """The follow-up page again with the typed message and ``message`` next
+    to it, when sending it was refused; None (the error page) otherwise."""
+    if request.form.get("action") != "message":
+        return None
+    report = _followup_report()
+    if report is None:
+        return None
+    view = services.followup_view(report, current_language())
     return (
-        render_template("intake/report.html", form=form, errors={}, notice=message, photos_sent=photos_sent,
-                        partner=_filing_partner()),
+        render_template("intake/followup_status.html", view=view, message_form=MessageForm(),
+                        errors={"body": message}),
         status,
     )
 
@@ -123,6 +181,27 @@ def _report_again(message: str, status: int):
 @bp.record_once
 def _keep_typed(state) -> None:
     keep_typed(state.app, "intake.report", _report_again)
+    keep_typed(state.app, "intake.followup", _followup_again)
+
+
+@bp.get("/report/districts.svg")
+def districts_svg():
+    """The "where" step's map, fetched by report.js (only pages with JavaScript
+    use it) and kept by the offline worker under its versioned URL."""
+    svg = district_map()
+    if svg is None:
+        abort(404)
+    return Response(str(svg), mimetype="image/svg+xml")
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The offline worker (static/sw.js) served from the site root so that its
+    scope covers /report. Pages it serves from its cache get this CSP."""
+    body = render_template("intake/sw.js", csp=CSP)
+    response = Response(body, mimetype="text/javascript", headers={"Cache-Control": "no-cache"})
+    response.add_etag()  # the browser's update checks then cost a 304
+    return response.make_conditional(request)
 
 
 @bp.get("/report/receipt")
@@ -188,6 +267,7 @@ def _failed_lookup(response) -> bool:
 
 
 @bp.route("/followup", methods=["GET", "POST"])
+@compressible
 @limiter.limit(_followup_limit, methods=["POST"], deduct_when=_failed_lookup)
 def followup():
     lang = current_language()
@@ -214,7 +294,7 @@ def followup():
 
     report = _followup_report()
     if report is None:
-        if action == "message":
+        if action in ("message", "photos"):
             flash(_("For your safety the page was closed. Please enter your receipt code again."), "info")
             return redirect(url_for("intake.followup"))
         return render_template("intake/followup_lookup.html", form=lookup_form, errors=errors)
@@ -228,14 +308,32 @@ def followup():
             return redirect(url_for("intake.followup"))
         errors = problems
 
+    if action == "photos":
+        uploaded = _uploaded_photos()
+        processed, photo_errors = process_photos(uploaded) if uploaded else ([], [])
+        if not photo_errors:
+            try:
+                added = services.add_reporter_photos(report, processed)
+            except ValueError as exc:
+                photo_errors = [str(exc)]
+            else:
+                db.session.commit()
+                flash(ngettext("Thank you. %(num)d photo was added.", "Thank you. %(num)d photos were added.", added),
+                      "success")
+                return redirect(url_for("intake.followup"))
+        errors = {"photos": " ".join(photo_errors)}
+
+    forbid_compression()  # case content and the reporter's own words
     view = services.followup_view(report, lang)
     return (
-        render_template("intake/followup_status.html", view=view, message_form=message_form, errors=errors),
+        render_template("intake/followup_status.html", view=view, message_form=message_form,
+                        photo_form=FollowupPhotoForm(), errors=errors),
         400 if errors else 200,
     )
 
 
 @bp.route("/pulse", methods=["GET", "POST"])
+@compressible
 @limiter.limit(_pulse_limit, methods=["POST"])
 def pulse():
     lang = current_language()
@@ -247,11 +345,13 @@ def pulse():
             services.record_pulse_data(data)
             db.session.commit()
             return redirect(url_for("intake.pulse_thanks"))
-        errors = {(f"pulse_{k}" if k in PULSE_KEYS else k if k == "region" else "_form"): v for k, v in problems.items()}
+        errors = labelled(form, {(f"pulse_{k}" if k in PULSE_KEYS else k if k == "region" else "_form"): v
+                                 for k, v in problems.items()})
     return render_template("intake/pulse.html", form=form, errors=errors), 400 if errors else 200
 
 
 @bp.get("/pulse/thanks")
+@compressible
 def pulse_thanks():
     return render_template("intake/pulse_thanks.html")
 

@@ -2,14 +2,20 @@
 from flask import Blueprint, render_template
 import sqlalchemy as sa
 
+from flask_babel import format_decimal
+
+from tracker.core.compression import compressible
 from tracker.core.db import database_unavailable, safe_rollback
 from tracker.core.errors import RETRY_AFTER_SECONDS
+from tracker.core.i18n import current_language
 from tracker.extensions import db
+from tracker.reference import maps
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
 
 @bp.get("/")
+@compressible
 def home():
     return render_template("public/home.html")
 
@@ -29,6 +35,7 @@ def healthz():
 
 
 @bp.get("/transparency")
+@compressible
 def transparency():
     """Public, anonymous: month × province counts, the trust index trend and
     approved commander responses (all anonymised in tracker.metrics)."""
@@ -61,10 +68,18 @@ def transparency():
         for s in page.trust
     ]
     fewer = _("fewer than %(k)s", k=k)
+    province_map = maps.province_map(
+        maps.figures_for_regions(page.table.col_keys, page.table.col_totals),
+        title=_("Map: reports by province over these months"),
+        hidden_label=_("hidden to protect privacy"),
+        lang=current_language(),
+        legend_format=format_decimal,
+    )
     return render_template(
         "public/transparency.html",
         page=page,
         monthly=monthly,
         trust_charts=trust_charts,
         show=lambda c: fewer if c.value is None else c.value,
+        province_map=province_map,
     )

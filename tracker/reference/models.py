@@ -1,6 +1,6 @@
 """Reference data: regions, forces and units, operations, oversight bodies,
 routing rules, and the fixed harm categories."""
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -135,3 +135,18 @@ class Setting(db.Model):
     __tablename__ = "setting"
     key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     value: Mapped[dict] = mapped_column(sa.JSON)
+
+
+class RegionBoundary(db.Model):
+    """The outline of a region (province or district) for the maps, as an
+    admin uploaded it, already simplified (tracker.reference.maps): a GeoJSON
+    MultiPolygon's ``coordinates`` in degrees (lon, lat). No one else's tiles:
+    the maps are drawn from these."""
+
+    __tablename__ = "region_boundary"
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("region.id", ondelete="CASCADE"), primary_key=True)
+    polygons: Mapped[list] = mapped_column(sa.JSON)
+    vertices: Mapped[int] = mapped_column(sa.Integer)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime)
+
+    region: Mapped[Region] = relationship()
