@@ -89,6 +89,23 @@ class Config:
     # (e.g. https://tracker.example.org); without it mails carry relative paths.
     TRACKER_BASE_URL = os.environ.get("TRACKER_BASE_URL")
 
+    # Sign-in throttling (tracker.accounts.throttle): no lockout. After
+    # LOGIN_ADDRESS_FREE failures in LOGIN_ADDRESS_WINDOW seconds an address
+    # waits 1, 2, 4 … s (at most LOGIN_ADDRESS_MAX_DELAY) between attempts;
+    # after LOGIN_GUARD_AFTER failures an account needs a second factor with
+    # its password; owner and admins are mailed at LOGIN_NOTICE_AFTER (×10…).
+    LOGIN_ADDRESS_FREE = 5
+    LOGIN_ADDRESS_WINDOW = 3600
+    LOGIN_ADDRESS_MAX_DELAY = 300
+    LOGIN_GUARD_AFTER = 5
+    LOGIN_NOTICE_AFTER = 10
+
+    # Photos: all photos of one request together (read from their headers),
+    # and PNG/WebP, which can only be decoded whole (4 bytes a pixel).
+    MAX_REQUEST_PIXELS = 120_000_000
+    MAX_PHOTO_FULL_DECODE_PIXELS = 12_000_000
+    PHOTO_MAX_EDGE = 3072  # long side of the stored copy
+
     # Channels (DESIGN §8b): SMS/chat gateways. A gateway without its
     # settings is switched off (its webhook answers 404).
     TRACKER_SMS_TIMEOUT_MINUTES = _env_int("TRACKER_SMS_TIMEOUT_MINUTES", 30)

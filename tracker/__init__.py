@@ -43,9 +43,11 @@ def configure_config(app: Flask, config, overrides: dict) -> None:
 def configure_extensions(app: Flask) -> None:
     from tracker.core.errors import configure_errors
     from tracker.core.i18n import configure_i18n_templates, select_locale
+    from tracker.core.params import configure_params
     from tracker.core.security import configure_security
     from tracker.extensions import babel, csrf, db, limiter, login_manager, migrate
 
+    configure_params(app)  # before any route: the bounded ``int`` converter
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)

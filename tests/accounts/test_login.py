@@ -75,29 +75,31 @@ def test_login_errors_are_translated(client, make_user):
     assert 'lang="es"' in html
 
 
-def test_lockout_after_five_failures_even_with_the_right_password(client, make_user, monkeypatch):
-    user = make_user("officer")
+def test_five_failures_guard_the_account_without_locking_it(app, client, make_user):
+    """No lockout (issue 8 item 3): after five failures a password alone no
+    longer answers; password and a code together still sign in."""
+    user = make_user("officer", totp=True)
+    stranger = app.test_client()
+    stranger.environ_base["REMOTE_ADDR"] = "203.0.113.9"
     for _ in range(5):
-        post_login(client, user.email, "wrong password here")
+        post_login(stranger, user.email, "wrong password here")
     db.session.refresh(user)
-    assert user.locked_until is not None
+    assert services.is_guarded(user)
     resp = post_login(client, user.email, user.test_password)
-    assert resp.status_code == 200 and FAILURE in resp.get_data(as_text=True)
-    assert not signed_in(client)
-    assert len(events("auth.locked")) == 1
-    # After 15 minutes the account opens again.
-    user.locked_until = services.utcnow() - services.timedelta(seconds=1)
-    db.session.commit()
-    assert post_login(client, user.email, user.test_password).status_code == 302
+    assert resp.status_code == 302 and resp.headers["Location"] == "/login/code"
+    db.session.refresh(user)
+    assert post_code(client, totp_code(user)).status_code == 302
+    assert signed_in(client)
+    assert not events("auth.locked")
 
 
-def test_lockout_threshold_comes_from_config(app, make_user):
-    app.config["LOGIN_MAX_FAILURES"] = 2
+def test_guard_threshold_comes_from_config(app, make_user):
+    app.config["LOGIN_GUARD_AFTER"] = 2
     user = make_user("officer")
     services.authenticate(user.email, "wrong password here")
-    assert not services.is_locked(user)
+    assert not services.is_guarded(user)
     services.authenticate(user.email, "wrong password here")
-    assert services.is_locked(user)
+    assert services.is_guarded(user)
 
 
 def test_a_success_resets_the_failure_count(app, make_user):
@@ -108,7 +110,7 @@ def test_a_success_resets_the_failure_count(app, make_user):
     assert user.failed_logins == 0
     for _ in range(4):
         services.authenticate(user.email, "wrong password here")
-    assert not services.is_locked(user)
+    assert not services.is_guarded(user)
 
 
 def test_failed_and_successful_logins_are_audited_without_secrets(client, make_user):
@@ -188,12 +190,13 @@ def test_a_totp_code_works_only_once(client, app, make_user):
     assert not signed_in(other)
 
 
-def test_wrong_codes_count_towards_lockout(app, make_user):
+def test_wrong_codes_after_the_right_password_pause_the_code_step(app, make_user):
+    """Only someone who knows the password can cause code failures: those
+    slow down with growing delays (the code step pauses)."""
     user = make_user("supervisor")
     for _ in range(5):
-        assert services.authenticate(user.email, user.test_password, "000001").status != "ok"
-    assert services.is_locked(user)
-    assert services.authenticate(user.email, user.test_password, totp_code(user)).status == "locked"
+        assert services.authenticate(user.email, user.test_password, "000001").status == "invalid"
+    assert services.authenticate(user.email, user.test_password, totp_code(user)).status == "paused"
 
 
 def test_code_step_without_password_step_goes_back_to_login(client):

@@ -100,11 +100,18 @@ def test_token_of_a_disabled_user_is_refused(app, probe, make_user):
 
 
 def test_token_carries_the_role_check(app, probe, make_user):
+    user = make_user("commander")
+    _tok, plain = services.issue_token(user, "script")
+    db.session.commit()
+    assert app.test_client().get(probe, headers={"Authorization": f"Bearer {plain}"}).status_code == 403
+
+
+def test_a_role_change_revokes_the_token(app, probe, make_user):
     user = make_user("officer")
     _tok, plain = services.issue_token(user, "script")
     services.update_user(user, actor=None, role="commander", force="ARMY")
     db.session.commit()
-    assert app.test_client().get(probe, headers={"Authorization": f"Bearer {plain}"}).status_code == 403
+    assert app.test_client().get(probe, headers={"Authorization": f"Bearer {plain}"}).status_code == 401
 
 
 def test_session_callers_need_csrf_for_unsafe_methods(client, probe, login_as):

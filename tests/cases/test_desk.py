@@ -191,7 +191,7 @@ def test_audit_trail_reads_in_words_with_names_and_filters(app, db, client, logi
     assert len(by_action) == 1 and f"from Nobody to {officer.email}" in by_action[0]
     assert _trail_rows(client.get("/cases/audit?from=2000-01-01&to=2000-01-02").get_data(as_text=True)) == []
     bad = client.get("/cases/audit?case=NOPE&user=abc&action=x.y&from=2026-13-01")
-    assert bad.status_code == 200
+    assert bad.status_code == 400  # issue 8 item 6: the client's mistake, explained next to each filter
     page = bad.get_data(as_text=True)
     for msg in ("No case of your body has this reference.", "Choose a person of your body.", "Unknown event.",
                 "Please give a date as YYYY-MM-DD."):

@@ -49,7 +49,8 @@ def test_forged_cursor_is_refused_cleanly(app, client, make_user, login_as):
         queue_page(officer, QueueFilters(), "not-a-cursor!")
     login_as(officer)
     resp = client.get("/cases?after=garbage&severity=nonsense")
-    assert resp.status_code == 200
+    assert resp.status_code == 400  # the first page, with the messages
+    assert "Unknown severity." in resp.get_data(as_text=True)
 
 
 def test_filters(app, db, make_user, case_for_report):

@@ -141,7 +141,7 @@ def test_newest_first_and_filtered_by_status(client, login_as, make_user, make_r
 
     # An unknown status is ignored, never an error.
     resp = client.get("/partner/reports?status=nonsense&after=abc")
-    assert resp.status_code == 200 and f"/partner/reports/{newer.id}" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and f"/partner/reports/{newer.id}" in resp.get_data(as_text=True)
 
 
 def test_keyset_pages_cover_every_report_once(app, make_user, make_report, org_b_partner):

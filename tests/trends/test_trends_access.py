@@ -105,7 +105,7 @@ def test_bad_filters_get_a_message_and_keep_what_was_typed(client, login_as):
     login_as("commander")
     resp = client.get("/trends?from=March&to=2026-13&grain=daily&province=NOPE&category=nope")
     html = resp.get_data(as_text=True)
-    assert resp.status_code == 200
+    assert resp.status_code == 400  # the client's mistake, explained on the page
     assert "Write the month as YYYY-MM" in html
     assert 'value="March"' in html
     assert "Choose weeks or months." in html

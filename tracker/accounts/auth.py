@@ -5,6 +5,10 @@
   replaces Flask-Login's session protection, which hashes the IP address into
   the cookie (we never store an address, even hashed), is ineffective for
   permanent sessions, and writes into anonymous reporters' sessions.
+- The session cookie is signed but readable: it holds no readable user id
+  (Flask-Login's id is encrypted, see User.get_id) and no address hash.
+  Every session of a user ends when their session generation is bumped
+  (sign-out, credential changes: services.end_sessions).
 - Staff sessions are permanent cookies of PERMANENT_SESSION_LIFETIME (30 min),
   refreshed on each request; a session idle for longer is ended on the
   server side too (the ``seen`` timestamp), whatever the cookie says.
@@ -15,11 +19,13 @@ import hmac
 from flask import Flask, current_app, flash, g, request, session
 from flask_babel import gettext as _
 
+from tracker.core.crypto import DecryptionError, decrypt_json, decrypt_text, encrypt_json
 from tracker.extensions import db, login_manager
 
 # Session keys that survive a sign-in or sign-out (language choice only).
 KEPT_SESSION_KEYS = ("lang",)
 PENDING_MAX_SECONDS = 300  # between the password step and the code step
+PENDING_KEY = "pending_login"
 
 
 def _session_identifier() -> str:
@@ -36,6 +42,25 @@ def reset_session() -> None:
     session.clear()
     session.update(kept)
     g.pop("_login_user", None)
+
+
+def write_pending(state: dict) -> None:
+    """Keep the state of a sign-in in progress (between the password and the
+    code step) in the session, encrypted: the cookie is readable, and this
+    state names the account."""
+    session[PENDING_KEY] = encrypt_json(state).decode("ascii")
+
+
+def read_pending() -> dict | None:
+    """The state written by write_pending, or None (absent, or not ours)."""
+    raw = session.get(PENDING_KEY)
+    if not isinstance(raw, str):
+        return None
+    try:
+        state = decrypt_json(raw.encode("ascii"))
+    except (DecryptionError, ValueError, UnicodeError):
+        return None
+    return state if isinstance(state, dict) else None
 
 
 def bind_session() -> None:
@@ -60,11 +85,17 @@ def configure_login(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"
 
+    # Flask-Login would put an unsalted hash of the address and User-Agent
+    # in the cookie (``_id``); ours is the keyed User-Agent binding instead.
+    login_manager._session_identifier_generator = _session_identifier
+
     @login_manager.user_loader
     def load_user(user_id: str):
+        # The id is opaque (User.get_id): the user id and the session
+        # generation, encrypted. An old generation means the session ended.
         try:
-            uid, version = (int(x) for x in user_id.split(":", 1))
-        except ValueError:
+            uid, version = (int(x) for x in (decrypt_text(str(user_id).encode("ascii")) or "").split(":", 1))
+        except (DecryptionError, ValueError, UnicodeError):
             return None
         user = db.session.get(User, uid)
         if user is None or user.session_version != version or not user.is_active_account:
@@ -86,9 +117,12 @@ def configure_login(app: Flask) -> None:
         if request.endpoint == "static":
             return None
         now = int(now_ts())
-        pending = session.get("pending_login")
-        if pending and now - int(pending.get("at", 0)) > PENDING_MAX_SECONDS:
-            session.pop("pending_login", None)
+        if PENDING_KEY in session:
+            pending = read_pending()
+            # A code sent by e-mail may take a while to arrive.
+            limit = PENDING_MAX_SECONDS * (3 if pending and pending.get("step") == "mail" else 1)
+            if pending is None or now - int(pending.get("at", 0)) > limit:
+                session.pop(PENDING_KEY, None)
         if "_user_id" not in session:
             return None
         if session.get("bind") != _session_identifier():

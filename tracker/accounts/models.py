@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker.core.crypto import encrypt_text
 from tracker.core.db import utcnow
 from tracker.extensions import db
 
@@ -68,8 +69,13 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_account
 
-    def get_id(self) -> str:  # Flask-Login: a password or 2FA change logs out other sessions
-        return f"{self.id}:{self.session_version}"
+    def get_id(self) -> str:
+        """Flask-Login's id, kept in the session cookie (signed but readable):
+        the user id and session generation, encrypted with the field keys, so
+        the cookie shows neither. Bumping ``session_version`` (sign-out,
+        credential changes) makes every earlier value useless; see
+        tracker.accounts.auth.load_user."""
+        return encrypt_text(f"{self.id}:{self.session_version}").decode("ascii")
 
 
 class ApiToken(db.Model):

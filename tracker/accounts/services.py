@@ -7,10 +7,15 @@ Rules enforced here (DESIGN §1, §8), never in views:
   optionally some of its units, admin → none);
 - passwords are argon2id, at least 12 characters, upgraded when the
   configured parameters change;
-- after LOGIN_MAX_FAILURES failed attempts (password or code) the account is
-  locked for LOGIN_LOCKOUT_MINUTES;
+- no lockout: after LOGIN_GUARD_AFTER failed attempts the account is guarded
+  (a password is answered only together with a second factor) and guessing
+  is slowed per address and per account (tracker.accounts.throttle says why);
+  the owner and the admins are told by mail;
 - TOTP is required for supervisors and admins, optional for others; a code
   can be used only once (replay protection through ``totp_last_counter``);
+- sign-out, a password change, a role change, a second-factor reset and
+  (de)activation end every session of the user and revoke their API tokens
+  (``end_sessions``);
 - every sign-in, failed sign-in and permission change is an audit event
   holding ids and codes only: no password, no address, and for an unknown
   email only a keyed hash of it.
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,8 +36,11 @@ from typing import Iterable
 import pyotp
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from tracker.accounts import throttle
 from tracker.accounts.models import ROLES, ApiToken, Organisation, User
 from tracker.accounts.permissions import ROLES_REQUIRING_TOTP
 from tracker.accounts.passwords import (
@@ -45,6 +54,7 @@ from tracker.accounts.passwords import (
 from tracker.audit.service import record
 from tracker.core.crypto import decrypt_text, encrypt_text, keyed_hash
 from tracker.core.db import utcnow
+from tracker.core.mail import MailError, send_mail
 from tracker.extensions import db
 from tracker.reference.models import Force, OversightBody, Unit
 
@@ -233,9 +243,9 @@ def update_user(
     after = _affiliation_codes(user)
     if before == after:
         return False
-    if requires_totp(new_role) and not user.totp_enabled:
-        pass  # they will be asked to enrol at their next sign-in
-    user.session_version += 1
+    # They will be asked to enrol at their next sign-in if the new role
+    # needs a second factor.
+    end_sessions(user, actor=actor, reason="permissions_changed")
     record(
         "user.permissions_changed",
         actor=actor,
@@ -251,16 +261,29 @@ def _body_id(code: str) -> int | None:
     return db.session.scalar(sa.select(OversightBody.id).filter_by(code=code))
 
 
+def end_sessions(user: User, *, actor: User | None, reason: str) -> None:
+    """End every session of ``user`` on the server side and revoke their API
+    tokens (DESIGN §8c: sign-out and credential changes end sessions).
+
+    The session generation (``session_version``) is part of the opaque id
+    kept in each session cookie (User.get_id); the login loader refuses an id
+    of an older generation, so copies of the cookie stop working too. Each
+    revoked token is audited with ``reason``."""
+    user.session_version = (user.session_version or 0) + 1
+    now = utcnow()
+    for token in user_tokens(user, include_revoked=False):
+        token.revoked_at = now
+        record("token.revoked", actor=actor, body_id=user.body_id, object_type="api_token",
+               object_id=token.id, data={"reason": reason})
+
+
 def set_active(user: User, active: bool, *, actor: User | None) -> None:
-    """Disable (or re-enable) an account. Disabling ends its sessions and
-    revokes its API tokens. Audited."""
+    """Disable (or re-enable) an account. Either way its sessions end and its
+    API tokens are revoked. Audited."""
     if user.is_active_account == active:
         return
     user.is_active_account = active
-    user.session_version += 1
-    if not active:
-        for token in user_tokens(user, include_revoked=False):
-            token.revoked_at = utcnow()
+    end_sessions(user, actor=actor, reason="enabled" if active else "disabled")
     record(
         "user.enabled" if active else "user.disabled",
         actor=actor,
@@ -276,18 +299,20 @@ def reset_totp(user: User, *, actor: User | None) -> None:
     user.totp_secret_enc = None
     user.totp_enabled = False
     user.totp_last_counter = None
-    user.session_version += 1
+    end_sessions(user, actor=actor, reason="totp_reset")
     record("user.totp_reset", actor=actor, body_id=user.body_id, object_type="user", object_id=user.id)
 
 
 def set_password(user: User, new_password: str, *, actor: User | None) -> None:
-    """Set a new password (policy checked) and end the user's other sessions."""
+    """Set a new password (policy checked); every session of the user ends and
+    their API tokens are revoked (the account page then opens a fresh
+    session for the user who changed it)."""
     try:
         check_policy(new_password)
     except PasswordPolicyError as exc:
         raise AccountError(exc.args[0], "new_password") from exc
     user.password_hash = hash_password(new_password)
-    user.session_version += 1
+    end_sessions(user, actor=actor, reason="password_changed")
     record("user.password_changed", actor=actor, body_id=user.body_id, object_type="user", object_id=user.id)
 
 
@@ -312,26 +337,33 @@ def list_users(*, body: OversightBody | None = None) -> list[User]:
 
 @dataclass
 class AuthResult:
-    """``status`` is one of: ok, totp_required, enrol_required, invalid, locked."""
+    """``status`` is one of: ok, totp_required, mail_required, enrol_required,
+    invalid, paused. For a guarded account (see tracker.accounts.throttle)
+    a wrong password also gives totp_required / mail_required, with
+    ``password_ok`` False, so that the answer does not tell it apart."""
 
     status: str
     user: User | None = None
+    password_ok: bool = True
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
 
-
-def _max_failures() -> int:
-    return int(current_app.config.get("LOGIN_MAX_FAILURES", 5))
-
-
-def _lockout() -> timedelta:
-    return timedelta(minutes=int(current_app.config.get("LOGIN_LOCKOUT_MINUTES", 15)))
+    @property
+    def failed(self) -> bool:
+        return self.status in ("invalid", "paused")
 
 
-def is_locked(user: User) -> bool:
-    return user.locked_until is not None and user.locked_until > utcnow()
+def _guard_after() -> int:
+    return int(current_app.config.get("LOGIN_GUARD_AFTER", 5))
+
+
+def is_guarded(user: User) -> bool:
+    """After LOGIN_GUARD_AFTER failed attempts since the last successful
+    sign-in, the account answers a password only together with a second
+    factor (tracker.accounts.throttle explains why this replaces a lockout)."""
+    return (user.failed_logins or 0) >= _guard_after()
 
 
 def _failed(user: User | None, reason: str, email: str | None = None) -> None:
@@ -351,33 +383,61 @@ def _failed(user: User | None, reason: str, email: str | None = None) -> None:
     )
 
 
+def record_throttled(email: str) -> None:
+    """Audit an attempt refused because its address must wait (the password
+    was not looked at)."""
+    user = find_user(email)
+    _failed(user, "address_throttled", None if user else email)
+
+
 def _register_failure(user: User, reason: str) -> None:
+    """A wrong password (or a code step after one): counted on the account,
+    audited, and the owner and admins told at the notice thresholds."""
     user.failed_logins = (user.failed_logins or 0) + 1
     _failed(user, reason)
-    if user.failed_logins >= _max_failures():
-        user.locked_until = utcnow() + _lockout()
-        user.failed_logins = 0
-        record("auth.locked", actor=None, actor_role="system", body_id=user.body_id,
-               object_type="user", object_id=user.id,
-               data={"minutes": int(_lockout().total_seconds() // 60)})
+    notify_failures(user)
+
+
+def _register_code_failure(user: User, reason: str) -> None:
+    """A wrong second factor after a right password: audited, and counted
+    with growing delays for this account's code step (only someone who
+    knows the password can cause these)."""
+    _failed(user, reason)
+    throttle.record_failure(throttle.code_key(user.id))
+
+
+def _code_paused(user: User) -> bool:
+    if throttle.wait_seconds(throttle.code_key(user.id)):
+        _failed(user, "code_paused")
+        return True
+    return False
 
 
 def _complete(user: User) -> AuthResult:
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = utcnow()
+    throttle.forget(throttle.code_key(user.id))
     record("auth.login", actor=user, body_id=user.body_id, object_type="user", object_id=user.id)
     return AuthResult("ok", user)
+
+
+def _challenge(user: User, password_ok: bool) -> AuthResult:
+    return AuthResult("totp_required" if user.totp_enabled else "mail_required", user, password_ok)
 
 
 def authenticate(email: str, password: str, totp_code: str | None = None) -> AuthResult:
     """Check a sign-in attempt: password, then (when enabled) a TOTP code.
 
     Returns ``totp_required`` when the password is right and a code is needed
-    but none was given, ``enrol_required`` when the role needs a second
-    factor that is not set up yet (the caller must not open a session before
-    enrolment), ``invalid`` or ``locked`` on failure, ``ok`` on success.
-    Every failure is audited and counts towards the lockout.
+    but none was given, ``mail_required`` when a guarded account without an
+    authenticator app must confirm a code sent by e-mail, ``enrol_required``
+    when the role needs a second factor that is not set up yet (the caller
+    must not open a session before enrolment), ``invalid`` or ``paused`` on
+    failure, ``ok`` on success. A guarded account answers a wrong password
+    like a right one (``password_ok`` False): the code step decides. Every
+    failure is audited and counted; nothing refuses the right password and
+    code of an account.
     """
     user = find_user(email)
     if user is None:
@@ -388,35 +448,89 @@ def authenticate(email: str, password: str, totp_code: str | None = None) -> Aut
         burn_time(password or "")
         _failed(user, "disabled")
         return AuthResult("invalid")
-    if is_locked(user):
-        burn_time(password or "")
-        _failed(user, "locked")
-        return AuthResult("locked")
     if not verify_password(user.password_hash, password or ""):
-        _register_failure(user, "password")
-        return AuthResult("locked" if is_locked(user) else "invalid")
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    if user.totp_enabled:
-        if totp_code is None:
-            return AuthResult("totp_required", user)
-        return verify_second_factor(user, totp_code)
-    if requires_totp(user.role):
-        return AuthResult("enrol_required", user)
-    return _complete(user)
+        if not is_guarded(user):
+            _register_failure(user, "password")
+            return AuthResult("invalid")
+        # Counted when the code step answers, like any guess on a guarded
+        # account: the answer must not depend on the password.
+        result = _challenge(user, password_ok=False)
+    else:
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        if not (user.totp_enabled or is_guarded(user)):
+            if requires_totp(user.role):
+                return AuthResult("enrol_required", user)
+            return _complete(user)
+        result = _challenge(user, password_ok=True)
+    if totp_code is not None and result.status == "totp_required":
+        return verify_second_factor(user, totp_code, password_ok=result.password_ok)
+    return result
 
 
-def verify_second_factor(user: User, code: str) -> AuthResult:
-    """Second step of sign-in, after a correct password."""
+def verify_second_factor(user: User, code: str, *, password_ok: bool = True) -> AuthResult:
+    """Second step of sign-in: the TOTP code, after the password step."""
     if not user.is_active_account:
         _failed(user, "disabled")
         return AuthResult("invalid")
-    if is_locked(user):
-        _failed(user, "locked")
-        return AuthResult("locked")
+    if not password_ok:
+        _register_failure(user, "password")
+        return AuthResult("invalid")
+    if _code_paused(user):
+        return AuthResult("paused")
     if not verify_totp(user, code):
-        _register_failure(user, "totp")
-        return AuthResult("locked" if is_locked(user) else "invalid")
+        _register_code_failure(user, "totp")
+        return AuthResult("invalid")
+    return _complete(user)
+
+
+MAIL_CODE_PURPOSE = "login-mail-code"
+
+
+def _mail_code_hash(user: User, code: str) -> str:
+    return keyed_hash(f"{user.id}:{user.session_version}:{code}", MAIL_CODE_PURPOSE)
+
+
+def start_mail_challenge(user: User, *, password_ok: bool) -> str:
+    """The code step of a guarded account without an authenticator app.
+
+    When the password was right, a random 6-digit code is mailed to the
+    account's address and its keyed hash returned (the caller keeps it in
+    the encrypted sign-in state). When it was wrong, nothing is sent and a
+    hash no code can match is returned: the pages look the same."""
+    if not password_ok:
+        return keyed_hash(secrets.token_hex(16), MAIL_CODE_PURPOSE)
+    code = f"{secrets.randbelow(10**6):06d}"
+    with force_locale(user.language or "en"):
+        subject = _("Your Tracker sign-in code")
+        body = _(
+            "Your sign-in code for Tracker is %(code)s. It works once, for the next few minutes.\n\n"
+            "Someone, perhaps you, typed the right password of your account after several failed "
+            "attempts, so Tracker asks for this code too. If it was not you, change your password "
+            "and tell an administrator.", code=code)
+    send_mail_later([user.email], subject, body)
+    return _mail_code_hash(user, code)
+
+
+def verify_mail_code(user: User, code: str, expected_hash: str | None, *, password_ok: bool) -> AuthResult:
+    """Second step for a guarded account without TOTP: the mailed code.
+    A role that requires TOTP but has not enrolled goes on to enrolment."""
+    if not user.is_active_account:
+        _failed(user, "disabled")
+        return AuthResult("invalid")
+    if not password_ok:
+        _register_failure(user, "password")
+        return AuthResult("invalid")
+    if _code_paused(user):
+        return AuthResult("paused")
+    digits = "".join((code or "").split())
+    if not expected_hash or not hmac.compare_digest(_mail_code_hash(user, digits), expected_hash):
+        _register_code_failure(user, "mail_code")
+        return AuthResult("invalid")
+    if user.totp_enabled:  # enrolled meanwhile: the app's code is the factor
+        return AuthResult("totp_required", user)
+    if requires_totp(user.role):
+        return AuthResult("enrol_required", user)
     return _complete(user)
 
 
@@ -425,17 +539,78 @@ def complete_enrolment_login(user: User, code: str) -> AuthResult:
     secret, enables TOTP, and completes the sign-in."""
     if not user.is_active_account:
         return AuthResult("invalid")
-    if is_locked(user):
-        _failed(user, "locked")
-        return AuthResult("locked")
+    if _code_paused(user):
+        return AuthResult("paused")
     if not confirm_totp(user, code):
-        _register_failure(user, "totp_enrolment")
-        return AuthResult("locked" if is_locked(user) else "invalid")
+        _register_code_failure(user, "totp_enrolment")
+        return AuthResult("invalid")
     return _complete(user)
 
 
 def record_logout(user: User) -> None:
+    """Sign-out ends every session of the user, not only this browser's, and
+    revokes their API tokens (DESIGN §8c). Audited."""
     record("auth.logout", actor=user, body_id=user.body_id, object_type="user", object_id=user.id)
+    end_sessions(user, actor=user, reason="logout")
+
+
+# --------------------------------------------------------------------------- notices
+
+
+def _notice_due(failures: int) -> bool:
+    """At LOGIN_NOTICE_AFTER failures, then at each tenfold of it."""
+    first = int(current_app.config.get("LOGIN_NOTICE_AFTER", 10))
+    if first <= 0 or failures < first:
+        return False
+    while failures > first and failures % 10 == 0:
+        failures //= 10
+    return failures == first
+
+
+def notify_failures(user: User) -> None:
+    """Tell the account owner and every active admin, each in their language,
+    that the account had repeated failed sign-ins (no address, no password:
+    only the account and the count)."""
+    n = user.failed_logins or 0
+    if not _notice_due(n):
+        return
+    admins = db.session.scalars(
+        sa.select(User).where(User.role == "admin", User.is_active_account.is_(True), User.id != user.id)
+    ).all()
+    with force_locale(user.language or "en"):
+        send_mail_later(
+            [user.email],
+            _("Failed sign-in attempts on your Tracker account"),
+            _("There were %(n)s failed attempts to sign in to your Tracker account (%(email)s) since "
+              "its last successful sign-in.\n\nUntil you sign in again, Tracker asks for a second code "
+              "after the password, so a guessed password alone opens nothing. If these attempts were "
+              "not yours and you think your password may be known, change it.", n=n, email=user.email),
+        )
+    for admin in admins:
+        with force_locale(admin.language or "en"):
+            send_mail_later(
+                [admin.email],
+                _("Failed sign-in attempts on a Tracker account"),
+                _("There were %(n)s failed attempts to sign in to the account %(email)s since its last "
+                  "successful sign-in. The account now needs a second code after the password. The "
+                  "audit trail lists each attempt.", n=n, email=user.email),
+            )
+
+
+def send_mail_later(to: list[str], subject: str, body: str) -> None:
+    """Hand a message to SMTP on a background thread, so that the time a
+    sign-in answer takes does not tell whether a mail was sent (and a slow
+    mail server does not hold the request). Failures are logged."""
+    app = current_app._get_current_object()
+
+    def _send() -> None:
+        with app.app_context():
+            try:
+                send_mail(to, subject, body)
+            except MailError:
+                app.logger.warning("A sign-in mail could not be sent.")
+
+    threading.Thread(target=_send, name="signin-mail", daemon=True).start()
 
 
 # --------------------------------------------------------------------------- TOTP

@@ -1,17 +1,20 @@
 """Sign-in, second factor, sign-out and the account page (thin views:
 the rules are in services.py)."""
+import unicodedata
 from io import BytesIO
+from urllib.parse import quote, urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
-from tracker.accounts import services
-from tracker.accounts.auth import bind_session, now_ts, reset_session
+from tracker.accounts import services, throttle
+from tracker.accounts.auth import bind_session, now_ts, read_pending, reset_session, write_pending
 from tracker.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm, TokenForm, TotpForm
 from tracker.accounts.models import ROLES, User
 from tracker.accounts.permissions import HOME_PATH, can_manage_own_tokens, roles_required
+from tracker.core.ratelimit import client_key
 from tracker.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -22,12 +25,22 @@ def _login_limit() -> str:
 
 
 def _failure_message() -> str:
-    # Same words for an unknown email, a wrong password, a wrong code and a
-    # locked account: the page must not tell whether an account exists.
+    # Same words for an unknown email, a wrong password and a wrong code:
+    # the page must not tell whether an account exists.
     return _(
         "Sign-in failed: the email, password or code is not right. "
-        "After several failed attempts, sign-in is paused for 15 minutes."
+        "After several failed attempts, sign-in also asks for a code."
     )
+
+
+def _throttled(template: str, wait: int, **context):
+    """The answer to an attempt from an address that must wait (429): the
+    password was not looked at."""
+    error = _("Too many failed sign-in attempts from this connection. Please wait %(seconds)s seconds and try again.",
+              seconds=wait)
+    resp = make_response(render_template(template, error=error, **context), 429)
+    resp.headers["Retry-After"] = str(wait)
+    return resp
 
 
 def _home_for(user: User) -> str:
@@ -36,9 +49,24 @@ def _home_for(user: User) -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """``target`` if it is a path on this site, else None.
+
+    Browsers drop tabs and newlines inside a URL and read ``\\`` as ``/``,
+    so ``/<tab>/evil.example`` leads to ``//evil.example``, another site.
+    Refused: any control, format (zero-width) or space character, any
+    backslash, anything not starting with exactly one ``/``, and anything
+    with a scheme or host. Other non-ASCII characters are percent-encoded."""
+    if not target or len(target) > 2000 or "\\" in target:
+        return None
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zs", "Zl", "Zp") for ch in target):
+        return None
+    target = quote(target, safe="/?&=%#:@!$'()*+,;~.-_")
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 def _start_session(user: User, remember_next: str | None = None):
@@ -52,19 +80,52 @@ def _start_session(user: User, remember_next: str | None = None):
     return redirect(nxt or _home_for(user))
 
 
-def _set_pending(user: User, step: str, nxt: str | None) -> None:
+def _set_pending(user: User, step: str, nxt: str | None, *, password_ok: bool = True, mail: str | None = None) -> None:
+    """The sign-in in progress, encrypted in the session (auth.write_pending):
+    whether the password was right stays unreadable to the browser."""
     reset_session()
-    session["pending_login"] = {"uid": user.id, "v": user.session_version, "step": step, "at": int(now_ts()), "next": _safe_next(nxt)}
+    state = {"uid": user.id, "v": user.session_version, "step": step, "at": int(now_ts()),
+             "next": _safe_next(nxt), "pw": password_ok}
+    if mail:
+        state["mail"] = mail
+    write_pending(state)
 
 
-def _pending_user(step: str) -> User | None:
-    pending = session.get("pending_login")
-    if not pending or pending.get("step") != step:
+def _pending_next() -> str | None:
+    return (read_pending() or {}).get("next")
+
+
+def _pending_user(*steps: str) -> User | None:
+    pending = read_pending()
+    if not pending or pending.get("step") not in steps:
         return None
-    user = db.session.get(User, pending.get("uid"))
+    uid = pending.get("uid")
+    user = db.session.get(User, uid) if isinstance(uid, int) else None
     if user is None or user.session_version != pending.get("v") or not user.is_active_account:
         return None
     return user
+
+
+def _continue(result: services.AuthResult, nxt: str | None):
+    """Where a sign-in goes after a step that did not fail."""
+    user = result.user
+    if result.status == "ok":
+        db.session.commit()
+        return _start_session(user, nxt)
+    if result.status == "totp_required":
+        db.session.commit()
+        _set_pending(user, "totp", nxt, password_ok=result.password_ok)
+        return redirect(url_for("accounts.totp"))
+    if result.status == "mail_required":
+        mail = services.start_mail_challenge(user, password_ok=result.password_ok)
+        db.session.commit()
+        _set_pending(user, "mail", nxt, password_ok=result.password_ok, mail=mail)
+        return redirect(url_for("accounts.totp"))
+    # enrol_required
+    db.session.commit()
+    _set_pending(user, "enrol", nxt)
+    flash(_("Your role needs two-step sign-in. Set it up now to continue."), "info")
+    return redirect(url_for("accounts.enrol_totp"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -75,48 +136,59 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
+        address = client_key()
+        wait = throttle.wait_seconds(address)
+        if wait:
+            services.record_throttled(form.email.data)
+            db.session.commit()
+            form.password.data = ""
+            return _throttled("accounts/login.html", wait, form=form)
         result = services.authenticate(form.email.data, form.password.data)
-        nxt = request.args.get("next")
-        if result.status == "ok":
-            db.session.commit()
-            return _start_session(result.user, nxt)
-        if result.status == "totp_required":
-            db.session.commit()
-            _set_pending(result.user, "totp", nxt)
-            return redirect(url_for("accounts.totp"))
-        if result.status == "enrol_required":
-            db.session.commit()
-            _set_pending(result.user, "enrol", nxt)
-            flash(_("Your role needs two-step sign-in. Set it up now to continue."), "info")
-            return redirect(url_for("accounts.enrol_totp"))
+        if not result.failed:
+            return _continue(result, request.args.get("next"))
         db.session.commit()  # the failure and its audit event
+        throttle.record_failure(address)
         error = _failure_message()
     elif request.method == "POST" and not form.errors:
         error = _failure_message()
     form.password.data = ""
-    return render_template("accounts/login.html", form=form, error=error), (200 if error is None else 200)
+    return render_template("accounts/login.html", form=form, error=error)
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def totp():
-    user = _pending_user("totp")
+    """The code step: the authenticator app's code, or (guarded accounts
+    without one) the code sent by e-mail. On a guarded account this page
+    comes after a wrong password too; only here is the attempt answered."""
+    user = _pending_user("totp", "mail")
     if user is None:
         flash(_("Please sign in again."), "info")
         return redirect(url_for("accounts.login"))
+    pending = read_pending() or {}
+    by_mail = pending.get("step") == "mail"
     form = TotpForm()
+    if by_mail:
+        form.code.label.text = _("6-digit code from the e-mail")
     error = None
     if form.validate_on_submit():
-        result = services.verify_second_factor(user, form.code.data)
+        address = client_key()
+        wait = throttle.wait_seconds(address)
+        if wait:
+            services.record_throttled(user.email)
+            db.session.commit()
+            return _throttled("accounts/totp.html", wait, form=form, by_mail=by_mail)
+        password_ok = pending.get("pw") is True
+        if by_mail:
+            result = services.verify_mail_code(user, form.code.data, pending.get("mail"), password_ok=password_ok)
+        else:
+            result = services.verify_second_factor(user, form.code.data, password_ok=password_ok)
+        if not result.failed:
+            return _continue(result, pending.get("next"))
         db.session.commit()
-        if result.ok:
-            return _start_session(user, session.get("pending_login", {}).get("next"))
-        if result.status == "locked":
-            session.pop("pending_login", None)
-            flash(_failure_message(), "error")
-            return redirect(url_for("accounts.login"))
+        throttle.record_failure(address)
         error = _failure_message()
-    return render_template("accounts/totp.html", form=form, error=error)
+    return render_template("accounts/totp.html", form=form, error=error, by_mail=by_mail)
 
 
 def _qr_svg(uri: str) -> Markup:
@@ -158,11 +230,7 @@ def enrol_totp():
             db.session.commit()
             if result.ok:
                 flash(_("Two-step sign-in is set up."), "success")
-                return _start_session(user, session.get("pending_login", {}).get("next"))
-            if result.status == "locked":
-                session.pop("pending_login", None)
-                flash(_failure_message(), "error")
-                return redirect(url_for("accounts.login"))
+                return _start_session(user, _pending_next())
         else:
             if services.confirm_totp(user, form.code.data):
                 db.session.commit()

@@ -17,6 +17,7 @@ from tracker.cases.models import STATES, Case
 from tracker.cases.search import search_clause
 from tracker.cases.workflow import OPEN_STATES
 from tracker.core.db import utcnow
+from tracker.core.params import DB_INT_MAX
 from tracker.extensions import db
 from tracker.intake.models import Report, ReportCategory, SEVERITIES
 from tracker.intake.severity import severity_rank
@@ -96,10 +97,13 @@ def parse_filters(args) -> QueueFilters:
         else:
             f.errors["force"] = _("Unknown force.")
     truthy = ("1", "true", "on", "yes", True)
-    f.mine = args.get("mine") in truthy
-    f.overdue = args.get("overdue") in truthy
-    f.news = args.get("news") in truthy
-    f.proposed = args.get("proposed") in truthy
+    falsy = ("", "0", "false", "off", "no", None, False)
+    for name in ("mine", "overdue", "news", "proposed"):
+        value = args.get(name)
+        value = value.strip().lower() if isinstance(value, str) else value
+        if value not in truthy and value not in falsy:
+            f.errors[name] = _("Unknown value.")
+        setattr(f, name, value in truthy)
     q = (args.get("q") or "").strip()
     f.q = q[:200] or None
     return f
@@ -216,7 +220,8 @@ def decode_cursor(cursor: str, sort: str = "severity") -> tuple:
         out = []
         for col, value in zip(SORTS[sort][0], values, strict=True):
             out.append(datetime.fromisoformat(value) if col.key.endswith("_at") else int(value))
-        if any(isinstance(v, int) and abs(v) > 2**62 for v in out):
+        # Beyond the INTEGER columns' range PostgreSQL refuses the query.
+        if any(isinstance(v, int) and abs(v) > DB_INT_MAX for v in out):
             raise ValueError(cursor)
         return tuple(out)
     except (ValueError, UnicodeDecodeError) as exc:

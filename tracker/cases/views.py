@@ -17,6 +17,7 @@ from tracker.cases.models import NOTE_KINDS, OUTCOMES, STATES, VERIFICATION_GRAD
 from tracker.cases.queue import SORT_LABELS, SORTS, CursorError, count_matching, counts, parse_filters, queue_page
 from tracker.cases.workflow import ACTIONS, TransitionError
 from tracker.core.db import utcnow
+from tracker.core.params import parse_db_id
 from tracker.extensions import db
 from tracker.intake.models import NEEDS, PARTS_OF_DAY, PRECISIONS, Photo, RELATIONSHIPS, Report, ReportCategory, SEVERITIES, VICTIM_GROUPS
 
@@ -94,17 +95,22 @@ def queue():
     if not perm.can_view_queue(current_user):
         abort(403)
     filters = parse_filters(request.args)
-    sort = request.args.get("sort", "severity")
-    sort = sort if sort in SORTS else "severity"
+    raw_sort = request.args.get("sort") or "severity"
+    sort = raw_sort if raw_sort in SORTS else "severity"
     cursor = request.args.get("after") or None
     before = request.args.get("before") or None
+    bad_link = raw_sort not in SORTS
     try:
         page = queue_page(current_user, filters, cursor, before=before, sort=sort)
     except CursorError:
         flash(_("That page link is no longer valid; showing the first page."), "error")
         page = queue_page(current_user, filters, None, sort=sort)
         cursor = before = None
+        bad_link = True
     searched = bool(filters.q) or len(filters.as_args()) > 0
+    # A filter, sort or page link that is not valid is the client's mistake
+    # (400), shown with its message next to the filters.
+    status = 400 if filters.errors or bad_link else 200
     return render_template(
         "cases/queue.html",
         page=page,
@@ -118,7 +124,7 @@ def queue():
         **_filter_choices(),
         **_queue_extras(page.cases),
         **_labels(),
-    )
+    ), status
 
 
 # ------------------------------------------------------------------- case page
@@ -259,7 +265,8 @@ def assign(ref: str):
     elif raw == "":
         assignee = None
     else:
-        assignee = db.session.get(User, int(raw)) if raw.isdigit() else False
+        user_id = parse_db_id(raw)
+        assignee = (db.session.get(User, user_id) or False) if user_id else False
     try:
         if assignee is False:
             raise TransitionError(_("Choose an officer of this oversight body."), field="assignee")
@@ -309,8 +316,8 @@ def message(ref: str):
     case = _load_for_work(ref)
     report = None
     raw = request.form.get("report", "")
-    if raw.isdigit():
-        report = db.session.get(Report, int(raw))
+    if parse_db_id(raw):
+        report = db.session.get(Report, parse_db_id(raw))
     try:
         if raw and report is None:
             raise TransitionError(_("This report is not part of the case."), field="report")
@@ -361,12 +368,14 @@ def audit():
     labels = _labels()
     filters = parse_audit_filters(request.args, current_user, labels["audit_actions"])
     before = request.args.get("before", "")
-    before_id = int(before) if before.isdigit() and len(before) < 19 else None
+    before_id = parse_db_id(before) if before else None
+    if before and before_id is None:
+        abort(400)
     events, next_before = audit_events(current_user, filters, before_id=before_id)
     return render_template(
         "cases/audit.html", rows=describe(events, labels["audit_actions"]), next_before=next_before,
         filters=filters, people=body_people(current_user), **labels,
-    )
+    ), (400 if filters.errors else 200)
 
 
 @bp.get("/cases/export.csv")
@@ -377,6 +386,8 @@ def export():
     if not perm.can_export(current_user):
         abort(403)
     filters = parse_filters(request.args)
+    if filters.errors:
+        abort(400)  # an export holds exactly what was asked for, or nothing
     text = export_csv(current_user, filters)
     db.session.commit()
     resp = Response(text, mimetype="text/csv")

@@ -4,8 +4,8 @@ Views are thin: read the form, call tracker.intake.schema and
 tracker.intake.services, commit once, redirect (POST/redirect/GET).
 
 Follow-up design: the receipt is typed once (POST, never in a URL). After a
-successful lookup only the report id and a timestamp are kept in the signed
-session cookie, for FOLLOWUP_SESSION_MINUTES of inactivity, so that the
+successful lookup only the report id and a timestamp are kept, encrypted, in
+the signed (but readable) session cookie, for FOLLOWUP_SESSION_MINUTES of inactivity, so that the
 reporter can add information, switch language or reload without retyping the
 receipt, and the receipt itself is never echoed back into a page. "Close"
 forgets it at once; so does the end of the browser session.
@@ -24,10 +24,11 @@ from flask_login import current_user
 from tracker.accounts.permissions import roles_required
 from tracker.cases.models import STATES
 from tracker.core.compression import compressible, forbid_compression
+from tracker.core.crypto import DecryptionError, decrypt_json, decrypt_text, encrypt_json, encrypt_text
 from tracker.core.db import database_unavailable, safe_rollback
-from tracker.core.crypto import DecryptionError, decrypt_text, encrypt_text
 from tracker.core.errors import keep_typed
 from tracker.core.i18n import current_language
+from tracker.core.params import parse_db_id
 from tracker.core.security import CSP
 from tracker.extensions import db, limiter
 from tracker.intake import partner as partner_services
@@ -79,13 +80,10 @@ def _not_a_send() -> bool:
 
 
 def _uploaded_photos() -> list[UploadedPhoto]:
-    out = []
-    for storage in request.files.getlist("photos"):
-        if storage and storage.filename:
-            limit = current_app.config["MAX_PHOTO_BYTES"]
-            data = storage.stream.read(limit + 1)
-            out.append(UploadedPhoto(storage.filename, data))
-    return out
+    # Read one at a time by process_photos: larger uploads stay spooled on
+    # disk until their turn, so a request holds one photo's bytes at most.
+    return [UploadedPhoto(storage.filename, stream=storage.stream)
+            for storage in request.files.getlist("photos") if storage and storage.filename]
 
 
 @bp.route("/report", methods=["GET", "POST"])
@@ -227,10 +225,29 @@ def receipt():
     return render_template("intake/receipt.html", receipt=format_receipt(code), partner=partner, filed=filed)
 
 
+def _remember_followup(report: Report, now: int) -> None:
+    """Remember a successful lookup for this browser session. The session
+    cookie is signed but readable, so the report id and the time are kept
+    encrypted with the field keys: the cookie shows an opaque value."""
+    session[FOLLOWUP_SESSION_KEY] = encrypt_json({"id": report.id, "at": now}).decode("ascii")
+
+
+def _followup_state() -> dict | None:
+    raw = session.get(FOLLOWUP_SESSION_KEY)
+    if not isinstance(raw, str):
+        return None
+    try:
+        state = decrypt_json(raw.encode("ascii"))
+    except (DecryptionError, ValueError, UnicodeError):
+        return None
+    return state if isinstance(state, dict) else None
+
+
 def _followup_report() -> Report | None:
     """The report found by a lookup in this browser session, if still fresh."""
-    state = session.get(FOLLOWUP_SESSION_KEY)
-    if not isinstance(state, dict):
+    state = _followup_state()
+    if state is None:
+        session.pop(FOLLOWUP_SESSION_KEY, None)
         return None
     now = _now()
     if not isinstance(state.get("at"), int) or now - state["at"] > FOLLOWUP_SESSION_MINUTES * 60:
@@ -240,7 +257,7 @@ def _followup_report() -> Report | None:
     if report is None:
         session.pop(FOLLOWUP_SESSION_KEY, None)
         return None
-    session[FOLLOWUP_SESSION_KEY] = {"id": report.id, "at": now}
+    _remember_followup(report, now)
     return report
 
 
@@ -266,7 +283,7 @@ def followup():
     if action == "lookup":
         found = services.lookup_report(lookup_form.receipt.data)
         if found is not None:
-            session[FOLLOWUP_SESSION_KEY] = {"id": found.id, "at": _now()}
+            _remember_followup(found, _now())
             return redirect(url_for("intake.followup"))
         g.receipt_failed = True
         errors["receipt"] = _(
@@ -350,15 +367,19 @@ def partner_reports():
     if not can_view_filed_reports(current_user):
         abort(403)
     status = request.args.get("status") or None
+    raw_after = request.args.get("after") or None
+    after = parse_db_id(raw_after) if raw_after else None
+    # A hand-made link (an unknown status, a cursor that is not an id the
+    # database can hold) is the client's mistake: the first page, with 400.
+    bad_link = (status is not None and status not in STATES) or bool(raw_after and after is None)
     if status not in STATES:
         status = None
-    after = request.args.get("after", type=int)
     page = partner_services.list_filed_reports(
         current_user.organisation_id, status=status, after=after, lang=current_language(),
         page_size=partner_services.PAGE_SIZE,
     )
     return render_template("intake/partner_reports.html", page=page, status=status, states=STATES,
-                           organisation=current_user.organisation, after=after)
+                           organisation=current_user.organisation, after=after), (400 if bad_link else 200)
 
 
 @bp.route("/partner/reports/<int:report_id>", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from tracker.accounts.permissions import roles_required
 from tracker.core.i18n import current_language, text_direction
+from tracker.core.params import parse_db_id
 from tracker.extensions import db
 from tracker.metrics import trends as trends_service
 from tracker.metrics.anonymise import period_label
@@ -37,8 +38,16 @@ def index():
     if not responses.can_view_trends(current_user):
         abort(403)
     form, scope, filters = parse_filters(request.args, current_user)
+    output = request.args.get("format", "html")
+    if output not in ("html", "csv"):
+        abort(400)
+    # A filter value that is not valid is the client's mistake: the page
+    # shows the message next to the filter, with status 400; no CSV.
+    status = 400 if form.errors else 200
+    if output == "csv" and form.errors:
+        abort(400)
     page = trends_service.commander_trends(scope, filters)
-    if request.args.get("format") == "csv":
+    if output == "csv":
         from tracker.audit.service import record
 
         # Exports are audited (DESIGN §4): who took which aggregates, never more.
@@ -91,7 +100,7 @@ def index():
         csv_url=url_for("trends.index", **csv_args),
         can_respond=responses.can_write_response(current_user),
         pending=responses.pending_review_count(current_user),
-    )
+    ), status
 
 
 def _csv(page) -> Response:
@@ -143,6 +152,26 @@ def _parse_period(text: str | None) -> date | None:
         return None
 
 
+def _optional_id(raw: str, field: str) -> int | None:
+    """An optional id from the form: empty → None; not an id the database
+    can hold → the field's error."""
+    if not raw:
+        return None
+    value = parse_db_id(raw)
+    if value is None:
+        raise responses.ResponseError(_("Choose from the list."), field)
+    return value
+
+
+def _valid_prefill(values: dict) -> bool:
+    """Values given in the URL of a new response: each empty or well-formed."""
+    return (
+        values["grain"] in ("", "month", "week")
+        and (not values["period"] or _parse_period(values["period"]) is not None)
+        and all(not values[k] or parse_db_id(values[k]) is not None for k in ("region", "unit"))
+    )
+
+
 @bp.get("/trends/responses")
 @roles_required("commander", "supervisor")
 def response_list():
@@ -180,6 +209,8 @@ def _response_form(resp: CommanderResponse | None):
         "note": src.get("note", ""),
     }
     errors = {}
+    if request.method == "GET" and not _valid_prefill(values):
+        abort(400)  # a link that prefills the form with values it cannot hold
     if request.method == "POST":
         action = request.form.get("action", "save")
         try:
@@ -199,8 +230,8 @@ def _response_form(resp: CommanderResponse | None):
                     text=values["text"],
                     grain=values["grain"],
                     period=period,
-                    region_id=int(values["region"]) if values["region"].isdigit() else None,
-                    unit_id=int(values["unit"]) if values["unit"].isdigit() else None,
+                    region_id=_optional_id(values["region"], "region"),
+                    unit_id=_optional_id(values["unit"], "unit"),
                     alert_key=values["alert"],
                     language=current_language(),
                     response=resp,
