@@ -44,10 +44,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import highspy
 import numpy as np
 import sqlalchemy as sa
-from scipy.optimize import linprog
-from scipy.sparse import csr_matrix
 
 from tracker.core.db import utcnow
 from tracker.extensions import db
@@ -334,7 +333,9 @@ def _build_system(month: date, data: Collected, ref: dict, k: int, trust_rows: d
 
 
 class _Protector:
-    """Secondary suppression driven by the adversary's linear programme."""
+    """Secondary suppression driven by the adversary's linear programme
+    (HiGHS: one model per connected group of hidden cells, re-solved with a
+    new objective for each cell to check)."""
 
     def __init__(self, sysm: _System) -> None:
         self.s = sysm
@@ -345,57 +346,81 @@ class _Protector:
         for r, (terms, _kind) in enumerate(self.rels):
             for i, _c in terms:
                 self.rel_of[i].append(r)
+        self.lp_solves = 0
 
-    # The adversary's range for one hidden cell.
-    def _component(self, x: int) -> list[int]:
-        seen, todo = {x}, [x]
-        while todo:
-            i = todo.pop()
-            for r in self.rel_of[i]:
-                for j, _c in self.rels[r][0]:
-                    if self.hidden[j] and j not in seen:
-                        seen.add(j)
-                        todo.append(j)
-        return sorted(seen)
+    def _components(self) -> list[list[int]]:
+        """Hidden cells grouped by the relations that link them."""
+        seen: set[int] = set()
+        out = []
+        for start in range(len(self.hidden)):
+            if not self.hidden[start] or start in seen:
+                continue
+            comp, todo = [start], [start]
+            seen.add(start)
+            while todo:
+                i = todo.pop()
+                for r in self.rel_of[i]:
+                    for j, _c in self.rels[r][0]:
+                        if self.hidden[j] and j not in seen:
+                            seen.add(j)
+                            comp.append(j)
+                            todo.append(j)
+            out.append(sorted(comp))
+        return out
 
-    def feasible_range(self, x: int) -> tuple[float, float]:
-        comp = self._component(x)
+    def _model(self, comp: list[int]) -> tuple[highspy.Highs, dict[int, int]]:
+        """The adversary's system on the hidden cells of ``comp``: every
+        relation touching them, published cells replaced by their values."""
         col = {j: n for n, j in enumerate(comp)}
         rels = sorted({r for j in comp for r in self.rel_of[j]})
-        rows = {"eq": ([], [], [], []), "ub": ([], [], [], [])}  # data, row, col, rhs
+        start, index, value, lower, upper = [0], [], [], [], []
         for r in rels:
             terms, kind = self.rels[r]
-            data, ri, ci, rhs = rows[kind]
-            row = len(rhs)
             const = 0
             for j, coef in terms:
                 if self.hidden[j]:
-                    data.append(coef)
-                    ri.append(row)
-                    ci.append(col[j])
+                    index.append(col[j])
+                    value.append(float(coef))
                 else:
                     const += coef * self.s.value[j]
-            rhs.append(-const)
-        mats = {}
-        for kind, (data, ri, ci, rhs) in rows.items():
-            mats[kind] = (csr_matrix((data, (ri, ci)), shape=(len(rhs), len(comp))), np.array(rhs, float)) if rhs else (None, None)
-        obj = np.zeros(len(comp))
-        out = []
-        for sign in (1.0, -1.0):
-            obj[col[x]] = sign
-            res = linprog(obj, A_ub=mats["ub"][0], b_ub=mats["ub"][1], A_eq=mats["eq"][0], b_eq=mats["eq"][1],
-                          bounds=(0, None), method="highs")
-            if res.status == 3:  # unbounded
-                out.append(math.inf if sign < 0 else -math.inf)
-            elif res.status != 0:
-                raise RuntimeError(f"release protection: LP failed ({res.message})")
-            else:
-                out.append(sign * res.fun)
-        return out[0], out[1]
+            start.append(len(index))
+            lower.append(-highspy.kHighsInf if kind == "ub" else float(-const))
+            upper.append(float(-const))
+        lp = highspy.HighsLp()
+        lp.num_col_ = len(comp)
+        lp.num_row_ = len(rels)
+        lp.col_cost_ = np.zeros(len(comp))
+        lp.col_lower_ = np.zeros(len(comp))
+        lp.col_upper_ = np.full(len(comp), highspy.kHighsInf)
+        lp.row_lower_ = np.array(lower, dtype=float)
+        lp.row_upper_ = np.array(upper, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.array(start, dtype=np.int32)
+        lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+        lp.a_matrix_.value_ = np.array(value, dtype=float)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.passModel(lp)
+        return h, col
 
-    def protected(self, x: int) -> bool:
-        low, high = self.feasible_range(x)
-        return low <= 1e-6 and high >= self.s.target[x] - 1e-6
+    def _solve(self, h: highspy.Highs, sense) -> float:
+        self.lp_solves += 1
+        h.changeObjectiveSense(sense)
+        h.run()
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return h.getInfo().objective_function_value
+        if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            return math.inf if sense == highspy.ObjSense.kMaximize else -math.inf
+        raise RuntimeError(f"release protection: LP {status}")
+
+    def feasible_range(self, x: int) -> tuple[float, float]:
+        """[min, max] of cell ``x`` over every table consistent with the
+        published figures (for tests and checks)."""
+        comp = next(c for c in self._components() if x in c)
+        h, col = self._model(comp)
+        h.changeColCost(col[x], 1.0)
+        return self._solve(h, highspy.ObjSense.kMinimize), self._solve(h, highspy.ObjSense.kMaximize)
 
     # Choosing a complement.
     def _candidates(self, r: int, x: int) -> list[int]:
@@ -410,11 +435,10 @@ class _Protector:
         out.sort()
         return [t[-1] for t in out]
 
-    def _complement(self, x: int) -> int | None:
+    def _complement(self, x: int, comp: list[int]) -> int | None:
         """A published cell to hide next: first in a relation where a hidden
-        cell of x's component is alone (it would be pinned), preferring
-        x's own relations; else the smallest useful sibling of x."""
-        comp = self._component(x)
+        cell of x's group is alone (it would be pinned), x's own relations
+        first; else the smallest sibling of x large enough to give it room."""
         order = [x] + [j for j in comp if j != x]
         for j in order:
             for r in self.rel_of[j]:
@@ -424,8 +448,8 @@ class _Protector:
                     if cand:
                         return cand[0]
         need = self.s.target[x] - self.s.value[x]
-        best = None
         for j in order:
+            best = None
             for r in self.rel_of[j]:
                 if self.rels[r][1] != "eq":
                     continue
@@ -433,23 +457,41 @@ class _Protector:
                 big = [c for c in cand if self.s.value[c] >= need]
                 pick = (big or cand or [None])[0]
                 if pick is not None:
-                    key = (j != x, self.s.value[pick] < need, self.s.value[pick])
+                    key = (self.s.value[pick] < need, self.s.value[pick])
                     if best is None or key < best[0]:
                         best = (key, pick)
-            if best is not None and j == x:
-                break
-        return None if best is None else best[1]
+            if best is not None:
+                return best[1]
+        return None
 
     def run(self) -> None:
         s = self.s
-        todo = [i for i in range(len(s.keys)) if self.hidden[i] and s.target[i] is not None]
-        todo.sort(key=lambda i: s.value[i])
-        for x in todo:
-            while not self.protected(x):
-                j = self._complement(x)
-                if j is None:
-                    raise RuntimeError(f"release protection: cannot protect {s.keys[x]}")
-                self.hidden[j] = True
+        verified: set[int] = set()
+        while True:
+            pending = {i for i in range(len(s.keys)) if self.hidden[i] and s.target[i] is not None} - verified
+            if not pending:
+                return
+            for comp in self._components():
+                todo = sorted((x for x in comp if x in pending), key=lambda i: s.value[i])
+                if not todo:
+                    continue
+                h, col = self._model(comp)
+                last = None
+                for x in todo:
+                    if last is not None:
+                        h.changeColCost(col[last], 0.0)
+                    h.changeColCost(col[x], 1.0)
+                    last = x
+                    low = self._solve(h, highspy.ObjSense.kMinimize)
+                    high = self._solve(h, highspy.ObjSense.kMaximize) if low <= 1e-6 else -math.inf
+                    if low <= 1e-6 and high >= s.target[x] - 1e-6:
+                        verified.add(x)  # hiding more later only widens its range
+                        continue
+                    j = self._complement(x, comp)
+                    if j is None:
+                        raise RuntimeError(f"release protection: cannot protect {s.keys[x]}")
+                    self.hidden[j] = True
+                    break  # this group changed: rebuild its model on the next pass
 
 
 # --------------------------------------------------------------------------- building
