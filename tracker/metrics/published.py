@@ -17,7 +17,9 @@ import sqlalchemy as sa
 from tracker.extensions import db
 from tracker.metrics.anonymise import period_label, shift_period
 from tracker.metrics.models import Release, ReleaseCell
-from tracker.metrics.release import ALL, force_scope, month_weeks
+from tracker.metrics.release import ALL, TRUST_TABLES, force_scope, month_weeks
+
+DETAIL_TABLES = ("duration",) + TRUST_TABLES
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,10 @@ def label(period: date, grain: str) -> str:
 
 
 class Reader:
-    """The cells of some scopes over some released months, read once."""
+    """The cells of a scope over some released months, read once (and the
+    trust cells of the other ``scopes``, i.e. "all")."""
 
-    def __init__(self, scopes: list[str], months: list[date], k: int) -> None:
+    def __init__(self, scopes: list[str], months: list[date], k: int, grains: tuple[str, ...] = ("month", "week")) -> None:
         self.k = k
         self.cells: dict[tuple, tuple[int | None, str, dict | None]] = {}
         if not months:
@@ -93,11 +96,20 @@ class Reader:
         first = min(month_weeks(months[0])[0], months[0])
         last = max(months[-1], month_weeks(months[-1])[-1])
         t = ReleaseCell
-        stmt = sa.select(t.scope, t.tbl, t.grain, t.period, t.key, t.value, t.status, t.detail).where(
-            t.scope.in_(scopes), t.period >= first, t.period <= last
-        )
-        for row in db.session.execute(stmt):
-            self.cells[(row.scope, row.tbl, row.grain, row.period, row.key)] = (row.value, row.status, row.detail)
+        in_range = (t.period >= first, t.period <= last, t.grain.in_(grains))
+        # The first scope in full; of "all" beside a force, only the trust
+        # figures (they are about every force).
+        where = sa.or_(t.scope == scopes[0], sa.and_(t.scope.in_(scopes[1:]), t.tbl.in_(TRUST_TABLES)))
+        stmt = sa.select(t.scope, t.tbl, t.grain, t.period, t.key, t.value, t.status).where(where, *in_range)
+        conn = db.session.connection()
+        for row in conn.execute(stmt):
+            self.cells[tuple(row[:5])] = (row[5], row[6], None)
+        detail = sa.select(t.scope, t.tbl, t.grain, t.period, t.key, t.detail).where(
+            t.scope.in_(scopes), t.tbl.in_(DETAIL_TABLES), t.status == "published", *in_range)
+        for row in conn.execute(detail):
+            key = tuple(row[:5])
+            value, status, _none = self.cells.get(key, (None, "published", None))
+            self.cells[key] = (value, status, row[5])
 
     def has(self, scope: str, table: str, grain: str, period: date, key: str) -> bool:
         return (scope, table, grain, period, key) in self.cells
@@ -117,6 +129,8 @@ class Reader:
         parts = [self.cell(scope, table, grain, p, key) for p in periods]
         shown = [f.value for f in parts if f.value is not None]
         span = f"{label(periods[0], grain)}..{label(periods[-1], grain)}" if periods else ""
+        if not parts:
+            return Figure(0, self.k, "published", scope, table, span, key)
         if len(shown) == len(parts):
             status = "published"
         elif shown:

@@ -464,11 +464,75 @@ class _Protector:
                 return best[1]
         return None
 
-    def run(self) -> None:
+    def _pairs(self) -> None:
+        """The classic first step, without linear programming: no equality
+        holds exactly one hidden figure that is small or was hidden to
+        protect one (it would be pinned). Repeated until it holds; the LP
+        checks then add what this misses."""
         s = self.s
-        verified: set[int] = set()
+        changed = True
+        while changed:
+            changed = False
+            for r, (terms, kind) in enumerate(self.rels):
+                if kind != "eq":
+                    continue
+                hidden = [i for i, _c in terms if self.hidden[i]]
+                if len(hidden) != 1:
+                    continue
+                x = hidden[0]
+                if s.forced[x] and s.target[x] is None:
+                    continue  # never published and not small: nothing to protect
+                cand = self._candidates(r, x)
+                if cand:
+                    self.hidden[cand[0]] = True
+                    changed = True
+            # Room to grow: a small child under a published total can only
+            # reach its target if hidden siblings can give way that much.
+            for terms, kind in self.rels:
+                if kind != "eq" or self.hidden[terms[0][0]]:
+                    continue
+                kids = terms[1:]
+                for x, _c in kids:
+                    if not self.hidden[x] or s.target[x] is None:
+                        continue
+                    need = s.target[x] - s.value[x]
+                    room = sum(s.value[j] for j, _c in kids if j != x and self.hidden[j])
+                    if room >= need:
+                        continue
+                    open_ = sorted((s.value[j], j) for j, _c in kids
+                                   if not self.hidden[j] and not s.forced[j] and s.value[j] > 0)
+                    enough = [j for v, j in open_ if v >= need - room]
+                    pick = enough[0] if enough else (open_[-1][1] if open_ else terms[0][0])
+                    if not s.forced[pick]:
+                        self.hidden[pick] = True
+                        changed = True
+
+    def _mark(self, h: highspy.Highs, comp: list[int], low_ok: set, high_ok: set) -> None:
+        """Any feasible point reached is a witness for every cell at 0 in it
+        (it can be 0) or at its target or above (it can be that large)."""
+        values = h.getSolution().col_value
+        for n, j in enumerate(comp):
+            target = self.s.target[j]
+            if target is None:
+                continue
+            if values[n] <= 1e-6:
+                low_ok.add(j)
+            if values[n] >= target - 1e-6:
+                high_ok.add(j)
+
+    def run(self) -> None:
+        """Hide complements until every hidden sensitive cell can be both 0
+        and at least its target. Witness points found on the way (a
+        solution where a cell is 0, or large) stay valid when more cells are
+        hidden, so they are kept; each group is first pushed up and down as
+        a whole, then cell by cell for those still without a witness."""
+        s = self.s
+        self._pairs()
+        low_ok: set[int] = set()
+        high_ok: set[int] = set()
         while True:
-            pending = {i for i in range(len(s.keys)) if self.hidden[i] and s.target[i] is not None} - verified
+            pending = {i for i in range(len(s.keys)) if self.hidden[i] and s.target[i] is not None
+                       and not (i in low_ok and i in high_ok)}
             if not pending:
                 return
             for comp in self._components():
@@ -476,16 +540,37 @@ class _Protector:
                 if not todo:
                     continue
                 h, col = self._model(comp)
+                for x in todo:
+                    h.changeColCost(col[x], 1.0)
+                # Witnesses for the whole group: push every pending cell up
+                # (inside a box, so that the optimum exists) and then down.
+                n = len(comp)
+                box = float(max(s.value[j] for j in comp) + max(s.target[x] for x in todo)) * 4 + 10
+                h.changeColsBounds(n, np.arange(n, dtype=np.int32), np.zeros(n), np.full(n, box))
+                for sense in (highspy.ObjSense.kMaximize, highspy.ObjSense.kMinimize):
+                    if self._solve(h, sense) not in (math.inf, -math.inf):
+                        self._mark(h, comp, low_ok, high_ok)
+                h.changeColsBounds(n, np.arange(n, dtype=np.int32), np.zeros(n), np.full(n, highspy.kHighsInf))
+                for x in todo:
+                    h.changeColCost(col[x], 0.0)
                 last = None
                 for x in todo:
+                    if x in low_ok and x in high_ok:
+                        continue
                     if last is not None:
                         h.changeColCost(col[last], 0.0)
                     h.changeColCost(col[x], 1.0)
                     last = x
-                    low = self._solve(h, highspy.ObjSense.kMinimize)
-                    high = self._solve(h, highspy.ObjSense.kMaximize) if low <= 1e-6 else -math.inf
-                    if low <= 1e-6 and high >= s.target[x] - 1e-6:
-                        verified.add(x)  # hiding more later only widens its range
+                    if x not in low_ok:
+                        if self._solve(h, highspy.ObjSense.kMinimize) <= 1e-6:
+                            self._mark(h, comp, low_ok, high_ok)
+                    if x in low_ok and x not in high_ok:
+                        high = self._solve(h, highspy.ObjSense.kMaximize)
+                        if high == math.inf:
+                            high_ok.add(x)
+                        elif high >= s.target[x] - 1e-6:
+                            self._mark(h, comp, low_ok, high_ok)
+                    if x in low_ok and x in high_ok:
                         continue
                     j = self._complement(x, comp)
                     if j is None:

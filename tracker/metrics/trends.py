@@ -226,7 +226,7 @@ def commander_trends(view: View) -> TrendsPage:
     months = [m for m in all_months if m in view.months]
     # Six earlier periods for alert baselines.
     earlier = [m for m in all_months if m < (months[0] if months else date.max)][-(BASELINE_PERIODS + 1):]
-    reader = Reader([view.scope, ALL], earlier + months, k)
+    reader = Reader([view.scope, ALL], earlier + months, k, ("month", "week") if view.grain == "week" else ("month",))
     scope, grain = view.scope, view.grain
     notices: list[str] = []
     names, region_ids, parent = _region_table()
@@ -466,7 +466,7 @@ def transparency() -> TransparencyPage:
     months), and approved commander responses."""
     months = released_months()[-DEFAULT_SPAN["month"]:]
     k = release_k(months) or k_threshold()
-    reader = Reader([ALL], months, k)
+    reader = Reader([ALL], months, k, ("month",))
     names, _ids, _parent = _region_table()
     names["-"] = _("Place not known")
     codes = sorted({c[4] for c in reader.cells if c[1] == "province" and c[2] == "month"},
