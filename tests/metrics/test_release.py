@@ -62,8 +62,8 @@ def _ids(db):
 PLACES = {"XV0101": "XV01", "XV0102": "XV01", "XV0201": "XV02", "XV0302": "XV03", "XV0402": "XV04"}
 
 
-def _random_reports(db, seed: int, months=(date(2026, 9, 1), date(2026, 10, 1)), n=220):
-    """Reports over two release months, with small groups on purpose;
+def _random_reports(db, seed: int, months=(date(2026, 10, 1),), n=160):
+    """Reports over a release month, with small groups on purpose;
     returns [(force code or None, unit code or None, district, severity,
     day)] as inserted."""
     rng = random.Random(seed)

@@ -198,6 +198,7 @@ class _System:
     forced: list = field(default_factory=list)  # never published
     detail: list = field(default_factory=list)
     eq: list = field(default_factory=list)  # [(idx, coef)] with Σ coef·y = 0
+    across: set = field(default_factory=set)  # indices in ``eq`` of "all = Σ forces" relations
     ub: list = field(default_factory=list)  # [(idx, coef)] with Σ coef·y ≤ 0
 
     def add(self, key: tuple, value: int, target: int | None, *, forced: bool = False, detail=None) -> int:
@@ -210,11 +211,13 @@ class _System:
         self.detail.append(detail)
         return i
 
-    def relation(self, parent: tuple, children: list[tuple]) -> None:
+    def relation(self, parent: tuple, children: list[tuple], *, across: bool = False) -> None:
         if parent not in self.index:
             return
         terms = [(self.index[parent], 1)] + [(self.index[c], -1) for c in children if c in self.index]
         if len(terms) > 1:
+            if across:
+                self.across.add(len(self.eq))
             self.eq.append(terms)
 
 
@@ -320,7 +323,7 @@ def _build_system(month: date, data: Collected, ref: dict, k: int, trust_rows: d
     for key in list(sysm.index):
         scope, table, grain, p, k_ = key
         if scope == ALL and table not in TRUST_TABLES and table != "duration":
-            sysm.relation(key, [(f, table, grain, p, k_) for f in forces])
+            sysm.relation(key, [(f, table, grain, p, k_) for f in forces], across=True)
     for metric in ("trust", "safety"):
         for pv in provinces:
             sysm.relation((ALL, f"{metric}_province", "month", month, pv),
@@ -424,14 +427,19 @@ class _Protector:
 
     # Choosing a complement.
     def _candidates(self, r: int, x: int) -> list[int]:
+        """Published cells of relation ``r`` to hide for ``x``: siblings
+        before the total (non-zero, smallest first), except between scopes:
+        there the all-forces figure goes before a force's own figure, so
+        that each force's commanders keep their own figures."""
         terms = dict(self.rels[r][0])
         sign = terms.get(x)
+        across = r in self.s.across
         out = []
         for j, coef in terms.items():
             if self.hidden[j] or self.s.forced[j]:
                 continue
             sibling = sign is not None and coef == sign
-            out.append(((0 if sibling else 1), self.s.value[j] == 0, self.s.value[j], j))
+            out.append(((0 if sibling != across else 1), self.s.value[j] == 0, self.s.value[j], j))
         out.sort()
         return [t[-1] for t in out]
 
@@ -488,7 +496,7 @@ class _Protector:
                     changed = True
             # Room to grow: a small child under a published total can only
             # reach its target if hidden siblings can give way that much.
-            for terms, kind in self.rels:
+            for r, (terms, kind) in enumerate(self.rels):
                 if kind != "eq" or self.hidden[terms[0][0]]:
                     continue
                 kids = terms[1:]
@@ -502,7 +510,10 @@ class _Protector:
                     open_ = sorted((s.value[j], j) for j, _c in kids
                                    if not self.hidden[j] and not s.forced[j] and s.value[j] > 0)
                     enough = [j for v, j in open_ if v >= need - room]
-                    pick = enough[0] if enough else (open_[-1][1] if open_ else terms[0][0])
+                    if r in s.across and not s.forced[terms[0][0]]:
+                        pick = terms[0][0]  # the all-forces figure, not another force's own
+                    else:
+                        pick = enough[0] if enough else (open_[-1][1] if open_ else terms[0][0])
                     if not s.forced[pick]:
                         self.hidden[pick] = True
                         changed = True

@@ -175,10 +175,12 @@ def _unit_labels(keys) -> dict[str, str]:
 
 
 def _line(reader: Reader, scope: str, table: str, grain: str, periods: list[date], keys: list[str],
-          labels: dict[str, str], *, total_key: tuple[str, str] | None = None) -> LabeledSeries:
+          labels: dict[str, str], *, total_key: tuple[str, str] | None = None, drop_zeros: bool = True) -> LabeledSeries:
     """One breakdown summed over ``periods``; its total is the release's own
     total cell (summed over the periods) when there is one."""
     items = [Item(key, labels.get(key, key), reader.total(scope, table, grain, periods, key)) for key in keys]
+    if drop_zeros:  # places, units and kinds with nothing in the range are left out
+        items = [i for i in items if not (i.cell.exact and i.cell.value == 0)]
     total = reader.total(scope, total_key[0], grain, periods, total_key[1]) if total_key else None
     return LabeledSeries(items, total, reader.k)
 
@@ -271,7 +273,7 @@ def commander_trends(view: View) -> TrendsPage:
         harm = [(str(lbl), reader.total(scope, "harm", "month", months, h)) for h, lbl in HARM_FIELDS.items()]
         sev = ["critical", "high", "medium", "low"]
         by_severity = _line(reader, scope, "severity", "month", months, sev, {s: severity_label(s) for s in sev},
-                            total_key=("total", "*"))
+                            total_key=("total", "*"), drop_zeros=False)
         from tracker.reference.models import CATEGORIES
 
         cats = [c for c in CATEGORIES]
@@ -280,7 +282,8 @@ def commander_trends(view: View) -> TrendsPage:
         from tracker.cases.models import OUTCOMES
 
         outcomes = _line(reader, scope, "outcome", "month", months, list(OUTCOME_FIELDS),
-                         {o: str(OUTCOMES[o]) for o in OUTCOME_FIELDS}, total_key=("outcome", "resolved"))
+                         {o: str(OUTCOMES[o]) for o in OUTCOME_FIELDS}, total_key=("outcome", "resolved"),
+                         drop_zeros=False)
         sub, resolved = outcomes.items[0].cell, outcomes.total
         if sub.exact and resolved.exact and resolved.value:
             share = sub.value / resolved.value
