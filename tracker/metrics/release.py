@@ -40,6 +40,7 @@ Protection (cell suppression over all tables of all scopes together)
 from __future__ import annotations
 
 import math
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -69,6 +70,9 @@ UNKNOWN = "-"  # key of "place not known"
 ALL = "all"
 NODATE = "nodate"  # the bucket of month-only dates (never published)
 STATUSES = ("published", "primary", "secondary")
+# Between scopes (all = Σ forces), hide the all-forces figure before a
+# force's own figure (True), or treat both alike, smallest first (False).
+ACROSS_ALL_FIRST = os.environ.get("TRACKER_RELEASE_ACROSS", "all_first") == "all_first"
 
 
 def force_scope(force_id: int | None) -> str:
@@ -433,7 +437,7 @@ class _Protector:
         that each force's commanders keep their own figures."""
         terms = dict(self.rels[r][0])
         sign = terms.get(x)
-        across = r in self.s.across
+        across = ACROSS_ALL_FIRST and r in self.s.across
         out = []
         for j, coef in terms.items():
             if self.hidden[j] or self.s.forced[j]:
@@ -510,7 +514,7 @@ class _Protector:
                     open_ = sorted((s.value[j], j) for j, _c in kids
                                    if not self.hidden[j] and not s.forced[j] and s.value[j] > 0)
                     enough = [j for v, j in open_ if v >= need - room]
-                    if r in s.across and not s.forced[terms[0][0]]:
+                    if ACROSS_ALL_FIRST and r in s.across and not s.forced[terms[0][0]]:
                         pick = terms[0][0]  # the all-forces figure, not another force's own
                     else:
                         pick = enough[0] if enough else (open_[-1][1] if open_ else terms[0][0])
