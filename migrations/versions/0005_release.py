@@ -1,7 +1,7 @@
 """release and release_cell: the protected, frozen statistics release
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0009
 Create Date: 2026-12-01 05:45:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0005'
-down_revision = '0001'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

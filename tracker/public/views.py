@@ -7,6 +7,8 @@ from flask import Blueprint, Response, render_template
 from flask_babel import gettext as _
 
 from tracker.core.i18n import text_direction
+from tracker.core.db import database_unavailable, safe_rollback
+from tracker.core.errors import RETRY_AFTER_SECONDS
 from tracker.extensions import db
 from tracker.metrics.trends import transparency as transparency_data
 from tracker.metrics.trends import transparency_hxl_rows
@@ -23,7 +25,15 @@ def home():
 
 @bp.get("/healthz")
 def healthz():
-    db.session.execute(sa.text("SELECT 1"))
+    """200 when the app can reach its database, else 503 with Retry-After
+    (for the proxy's or the orchestrator's health checks)."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        if not database_unavailable(exc):
+            raise
+        safe_rollback(db.session)
+        return {"status": "unavailable", "database": "unreachable"}, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return {"status": "ok"}
 
 
