@@ -23,7 +23,7 @@ def publish(db, today=TODAY):
 
 @pytest.fixture
 def trend_data(app, db):
-    """A year of ARMY and NAVY reports, a burst in Cerro Azul in the last
+    """A year of ARMY and NAVY (132, 12 in each month) reports, a burst in Cerro Azul in the last
     week of November by SF1 (an alert), enough survey answers for a trust
     index, and the releases published on 1 December."""
     rng = random.Random(4)
@@ -37,9 +37,10 @@ def trend_data(app, db):
             killed=rng.choice([0, 0, 1]),
             victims_children=rng.random() < 0.3,
         )
-    for _ in range(60):
-        d = TODAY - timedelta(days=rng.randint(14, 330))
-        add_report(occurred_on=d, region="XV0402", force="NAVY", unit="CG2", categories=("killing",))
+    for month in range(1, 12):  # 12 a month, so that no NAVY month total is small
+        for _ in range(12):
+            add_report(occurred_on=date(2026, month, 14), region="XV0402", force="NAVY", unit="CG2",
+                       categories=("killing",))
     for _ in range(14):
         add_report(occurred_on=BURST_DAY, region="XV0302", unit="SF1", categories=("torture",))
     for _ in range(120):

@@ -67,7 +67,7 @@ def test_commander_sees_their_force_and_never_another(client, login_as, trend_da
     csv = client.get("/trends?format=csv").get_data(as_text=True)
     for text in NAVY_ONLY:
         assert text not in html and text not in csv
-    # 314 ARMY reports in the published months (January to November: 300 + 14), none of NAVY's 60.
+    # 314 ARMY reports in the published months (January to November: 300 + 14), none of NAVY's 132.
     total = period_total(csv)
     assert (total["status"], total["value"]) == ("published", "314")
     assert re.search(r'data-table="total" data-period="2026-01..2026-11" data-key="\*" data-status="published" '
@@ -81,7 +81,7 @@ def test_navy_commander_sees_only_navy(client, login_as, trend_data):
     assert "Coast Guard Squadron 2" in html
     assert "4th Infantry Brigade" not in html and "Northern Highlands" not in html
     csv = client.get("/trends?format=csv").get_data(as_text=True)
-    _assert_honest_total(csv, 60)
+    _assert_honest_total(csv, 132)
     assert period_total(csv)["scope"].startswith("force:")
 
 
@@ -198,9 +198,9 @@ def test_supervisor_may_see_every_force_or_one(client, login_as, trend_data):
     login_as("supervisor")
     csv = client.get("/trends?format=csv").get_data(as_text=True)
     assert period_total(csv)["scope"] == "all"
-    _assert_honest_total(csv, 374)
+    _assert_honest_total(csv, 446)
     csv = client.get("/trends?format=csv&force=NAVY").get_data(as_text=True)
-    _assert_honest_total(csv, 60)
+    _assert_honest_total(csv, 132)
 
 
 def test_charts_are_svg_with_titles_and_mirrored_for_arabic(client, login_as, trend_data):
