@@ -445,7 +445,8 @@ class _Protector:
             if self.hidden[j] or self.s.forced[j]:
                 continue
             sibling = sign is not None and coef == sign
-            out.append(((0 if sibling != across else 1), self.s.value[j] == 0, self.s.value[j], j))
+            # A zero only helps a hidden figure go down, not up: non-zero first.
+            out.append((self.s.value[j] == 0, (0 if sibling != across else 1), self.s.value[j], j))
         out.sort()
         return [t[-1] for t in out]
 
