@@ -34,6 +34,7 @@ ACCESS: dict[str, frozenset] = {
     "public.home": EVERYONE,
     "public.healthz": EVERYONE,
     "public.transparency": EVERYONE,
+    "public.transparency_hxl": EVERYONE,
     "intake.report": EVERYONE,
     "intake.receipt": EVERYONE,
     "intake.followup": EVERYONE,

@@ -17,7 +17,10 @@ def register_cli(app: Flask) -> None:
     from tracker.cases.cli import sweep_command
 
     app.cli.add_command(sweep_command)
-    from tracker.metrics.cli import rollup_command; app.cli.add_command(rollup_command)  # noqa: E702
+    from tracker.metrics.cli import release_command, rollup_command
+
+    app.cli.add_command(rollup_command)
+    app.cli.add_command(release_command)
     from tracker.core.signals import sweep_ran
     from tracker.operations.cli import backup_command, keys_cli, restore_command
     from tracker.operations.retention import on_sweep

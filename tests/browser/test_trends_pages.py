@@ -28,7 +28,12 @@ def _fill(app):
                 categories=rng.sample(["assault", "threats", "arbitrary_detention", "illegal_search"], 2),
             )
         for _ in range(60):
-            add_pulse(region="XV0302", month=today.replace(day=1), respect=rng.randint(1, 5), safety=3)
+            add_pulse(region="XV0302", month=(today.replace(day=1) - timedelta(days=1)).replace(day=1),
+                      respect=rng.randint(1, 5), safety=3)  # last month: published
+        db.session.commit()
+        from tracker.metrics.release import publish_due
+
+        publish_due(today)  # the pages show the published release (issue 7)
         db.session.commit()
         services.create_user("commander@example.org", "commander", PASSWORD, force="ARMY")
         db.session.commit()

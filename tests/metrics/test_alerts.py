@@ -1,5 +1,6 @@
 """Alerts: Poisson p-values against scipy, the λ = 0 rule, and never a
 figure that suppression hides."""
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -8,7 +9,6 @@ from scipy import stats
 
 from tests.metrics.rows import add_pulse, add_report
 from tracker.metrics import alerts
-from tracker.metrics.queries import Filters, Scope
 
 
 @pytest.mark.parametrize(
@@ -34,65 +34,82 @@ def _weeks_ago(today, n):
     return today - timedelta(weeks=n)
 
 
-def _scope(db):
+def _army_page(db, grain, *, today, province=None):
+    """Publish the release as the nightly job would on ``today`` and read
+    the ARMY commander's default view of it."""
     import sqlalchemy as sa
 
+    from tracker.metrics.release import publish_due
+    from tracker.metrics.trends import View, commander_trends, default_months
     from tracker.reference.models import Force
 
-    return Scope("commander", (db.session.scalar(sa.select(Force.id).where(Force.code == "ARMY")),), None)
+    publish_due(today)
+    db.session.commit()
+    army = db.session.scalar(sa.select(Force.id).where(Force.code == "ARMY"))
+    return commander_trends(View(f"force:{army}", grain, tuple(default_months(grain)), province))
+
+
+# 2026-06-17 is a Wednesday in ISO week 25, the last week of the June
+# release month (its Thursday, the 18th, is in June; week 26's is 25 June,
+# also June, so we use week 26's Wednesday, 24 June, as "the last week").
+LAST_WEEK_DAY = date(2026, 6, 24)  # ISO week 26, the last week whose Thursday is in June
+TODAY = date(2026, 7, 6)  # June's release month is closed
 
 
 def test_burst_raises_an_alert_with_its_explanation(app, db):
-    from tracker.metrics.anonymise import period_start
-
-    today = date(2026, 6, 17)
-    current = period_start(today, "week")
-    for n, count in zip(range(1, 9), [3, 4, 2, 5, 3, 2, 3, 3]):
+    base = [13, 14, 12, 15, 13, 12]  # the six weeks before, all publishable (≥ K)
+    for n, count in zip(range(1, 7), reversed(base)):
         for _ in range(count):
-            add_report(occurred_on=_weeks_ago(today, n), region="XV0302", unit="BN12")
-    for _ in range(12):
-        add_report(occurred_on=today, region="XV0302", unit="BN12")
+            add_report(occurred_on=_weeks_ago(LAST_WEEK_DAY, n), region="XV0302", unit="BN12")
+    for _ in range(40):
+        add_report(occurred_on=LAST_WEEK_DAY, region="XV0302", unit="BN12")
     db.session.commit()
-    f = Filters("week", current, current, province_id=None)
-    found = alerts.count_alerts(_scope(db), f, current, 10, region_level=2, labels={("region", 0): ""})
-    region_alerts = [a for a in found if a.subject == "region"]
+    page = _army_page(db, "week", today=TODAY)
+    region_alerts = [a for a in page.alerts if a.subject == "region"]
     assert len(region_alerts) == 1
     a = region_alerts[0]
-    base = [3, 4, 2, 5, 3, 2]  # weeks 1..6 before
-    assert a.count == 12
+    assert a.subject_label == "Eastern Border"
+    assert a.count == 40
     assert a.baseline == pytest.approx(sum(base) / 6)
-    assert a.p_value == pytest.approx(stats.poisson.sf(11, sum(base) / 6))
-    assert "12 reports this week" in a.explanation and "average of 3.2" in a.explanation
-    assert "2026-W25" == a.period_label
+    assert a.p_value == pytest.approx(stats.poisson.sf(39, sum(base) / 6))
+    assert "40 reports this week" in a.explanation and "average of 13.2" in a.explanation
+    assert "2026-W26" == a.period_label
 
 
 def test_an_alert_never_shows_a_hidden_count(app, db):
-    from tracker.metrics.anonymise import period_start
-
-    today = date(2026, 6, 17)
-    current = period_start(today, "week")
-    add_report(occurred_on=_weeks_ago(today, 9), region="XV0101")  # history exists
+    """5 reports after six empty weeks would be an alert, but 5 is hidden:
+    no alert is computed from it (an alert would say it is at least 3)."""
+    add_report(occurred_on=_weeks_ago(LAST_WEEK_DAY, 9), region="XV0101")  # history exists
     for _ in range(5):
-        add_report(occurred_on=today, region="XV0101", unit="SF1")
+        add_report(occurred_on=LAST_WEEK_DAY, region="XV0101", unit="SF1")
     db.session.commit()
-    f = Filters("week", current, current)
-    found = alerts.count_alerts(_scope(db), f, current, 10, region_level=2, labels={})
-    assert found, "5 reports after six empty weeks should raise an alert"
-    for a in found:
-        assert a.count is None and a.p_value is None and a.baseline is None
-        assert "fewer than 10" in a.explanation
-        assert "5" not in a.explanation
+    page = _army_page(db, "week", today=TODAY)
+    assert page.alerts == []
+    # Nor does the period line or "what changed" show it.
+    assert all(i.cell.value != 5 for i in page.by_period.items)
+    assert not re.search(r"\b5\b", page.drivers.summary)
 
 
 def test_no_alert_without_six_periods_of_history(app, db):
-    from tracker.metrics.anonymise import period_start
-
-    today = date(2026, 6, 17)
     for _ in range(30):
-        add_report(occurred_on=today, region="XV0101")
+        add_report(occurred_on=LAST_WEEK_DAY, region="XV0101")
     db.session.commit()
-    current = period_start(today, "week")
-    assert alerts.count_alerts(_scope(db), Filters("week", current, current), current, 10, region_level=2, labels={}) == []
+    page = _army_page(db, "week", today=TODAY)
+    assert [a for a in page.alerts if a.kind == "count"] == []
+
+
+def test_alerts_only_from_seven_published_figures():
+    from tracker.metrics.published import Figure
+
+    def figs(values, hide=None):
+        return [Figure(v if i != hide else None, 10, "published" if i != hide else "secondary")
+                for i, v in enumerate(values)]
+
+    series = {("unit", "7"): figs([13, 14, 12, 15, 13, 12, 40])}
+    assert len(alerts.count_alerts(series, "week", date(2026, 6, 22), 10, labels={})) == 1
+    for hide in range(7):
+        series = {("unit", "7"): figs([13, 14, 12, 15, 13, 12, 40], hide)}
+        assert alerts.count_alerts(series, "week", date(2026, 6, 22), 10, labels={}) == []
 
 
 def test_trust_drop_beyond_the_combined_uncertainty(app, db):
@@ -101,9 +118,15 @@ def test_trust_drop_beyond_the_combined_uncertainty(app, db):
         add_pulse(region="XV0201", month=date(2026, 6, 1), respect=2, voice=1, fairness=2, safe_to_report=2)
         add_pulse(region="XV0101", month=date(2026, 5, 1), respect=3, voice=3)
         add_pulse(region="XV0101", month=date(2026, 6, 1), respect=3, voice=4)
+    for n in range(1, 8):  # reports, so that releases exist
+        for _ in range(12):
+            add_report(occurred_on=date(2026, 6, 10) - timedelta(weeks=4 * n), region="XV0101")
+    for _ in range(12):
+        add_report(occurred_on=date(2026, 6, 10), region="XV0101")
     db.session.commit()
-    found = alerts.trust_alerts(date(2026, 6, 1), region_level=1, province_id=None, labels={})
-    assert len(found) == 1 and found[0].kind == "trust"
+    page = _army_page(db, "month", today=TODAY)
+    found = [a for a in page.alerts if a.kind == "trust"]
+    assert len(found) == 1
     assert "fell from 94 to 19" in found[0].explanation  # 93.75 and 18.75
 
 

@@ -1,21 +1,34 @@
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from tests.metrics.rows import add_pulse, add_report
 
+# The first day of a month (the case issue 7 names): November's release
+# month (ISO weeks 45-48, 2 to 29 November, and the calendar month) has
+# just closed.
+TODAY = date(2026, 12, 1)
+BURST_DAY = date(2026, 11, 25)  # a Wednesday of ISO week 48, the last week of November
+
+
+def publish(db, today=TODAY):
+    """What the nightly ``flask --app tracker release`` does."""
+    from tracker.metrics.release import publish_due
+
+    published = publish_due(today)
+    db.session.commit()
+    return published
+
 
 @pytest.fixture
 def trend_data(app, db):
-    """A year of ARMY and NAVY reports, a burst in Cerro Azul this week by
-    SF1 (an alert), and enough survey answers for a trust index."""
-    from tracker.core.db import utcnow
-
+    """A year of ARMY and NAVY (132, 12 in each month) reports, a burst in Cerro Azul in the last
+    week of November by SF1 (an alert), enough survey answers for a trust
+    index, and the releases published on 1 December."""
     rng = random.Random(4)
-    today = utcnow().date()
     for _ in range(300):
-        d = today - timedelta(days=rng.randint(14, 330))
+        d = TODAY - timedelta(days=rng.randint(14, 330))
         add_report(
             occurred_on=d,
             region=rng.choice(["XV0101", "XV0102", "XV0201", "XV0302"]),
@@ -24,13 +37,15 @@ def trend_data(app, db):
             killed=rng.choice([0, 0, 1]),
             victims_children=rng.random() < 0.3,
         )
-    for _ in range(60):
-        d = today - timedelta(days=rng.randint(14, 330))
-        add_report(occurred_on=d, region="XV0402", force="NAVY", unit="CG2", categories=("killing",))
+    for month in range(1, 12):  # 12 a month, so that no NAVY month total is small
+        for _ in range(12):
+            add_report(occurred_on=date(2026, month, 14), region="XV0402", force="NAVY", unit="CG2",
+                       categories=("killing",))
     for _ in range(14):
-        add_report(occurred_on=today, region="XV0302", unit="SF1", categories=("torture",))
+        add_report(occurred_on=BURST_DAY, region="XV0302", unit="SF1", categories=("torture",))
     for _ in range(120):
-        add_pulse(region=rng.choice(["XV0101", "XV0302"]), month=today.replace(day=1),
+        add_pulse(region=rng.choice(["XV0101", "XV0302"]), month=date(2026, 11, 1),
                   respect=rng.randint(1, 5), voice=rng.randint(1, 5), safety=rng.randint(1, 5))
     db.session.commit()
-    return today
+    publish(db)
+    return TODAY

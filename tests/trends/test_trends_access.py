@@ -1,6 +1,7 @@
 """Who reaches /trends, and what each commander sees: their force only,
 their units only when the account names some, never a small count."""
 import re
+from datetime import date
 
 import pytest
 
@@ -33,15 +34,45 @@ def test_other_roles_are_refused(client, login_as, role):
     assert client.get("/trends/responses/new").status_code == 403
 
 
+def csv_rows(text: str) -> list[dict]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def period_total(text: str) -> dict:
+    """The CSV row of the period line's total (a sum over the range)."""
+    return next(r for r in csv_rows(text) if r["Row"] == "Total" and ".." in r["period"]
+                and r["table"] in ("total", "province", "category", "unit"))
+
+
+def _assert_honest_total(csv: str, truth: int) -> None:
+    """The range total is the sum of the published months, says "at least"
+    when a month is hidden, and is never more than the truth."""
+    rows = csv_rows(csv)
+    total = period_total(csv)
+    months = [r for r in rows if r["table"] == total["table"] and r["key"] == total["key"] and ".." not in r["period"]]
+    shown = sum(int(r["value"]) for r in months if r["status"] == "published")
+    hidden = [r for r in months if r["status"] != "published"]
+    assert int(total["value"] or 0) == shown <= truth
+    assert total["status"] == ("at_least" if hidden else "published")
+    if not hidden:
+        assert shown == truth
+
+
 def test_commander_sees_their_force_and_never_another(client, login_as, trend_data):
     login_as("commander")  # ARMY
     html = figures(client.get("/trends").get_data(as_text=True))
     csv = client.get("/trends?format=csv").get_data(as_text=True)
     for text in NAVY_ONLY:
         assert text not in html and text not in csv
-    # 314 ARMY reports in the year (300 + 14), none of NAVY's 60.
-    assert re.search(r"Total</th><td class=\"num\">314<", html)
-    assert "Reports per period,Total,314" in csv
+    # 314 ARMY reports in the published months (January to November: 300 + 14), none of NAVY's 132.
+    _assert_honest_total(csv, 314)
+    total = period_total(csv)
+    text = total["value"] if total["status"] == "published" else f"at least {total['value']}"
+    assert re.search(rf'data-table="total" data-period="2026-01..2026-11" data-key="\*" '
+                     rf'data-status="{total["status"]}" data-value="{total["value"]}">{text}<', html)
     assert "4th Infantry Brigade" in html
 
 
@@ -51,10 +82,14 @@ def test_navy_commander_sees_only_navy(client, login_as, trend_data):
     assert "Coast Guard Squadron 2" in html
     assert "4th Infantry Brigade" not in html and "Northern Highlands" not in html
     csv = client.get("/trends?format=csv").get_data(as_text=True)
-    assert "Reports per period,Total,60" in csv
+    _assert_honest_total(csv, 132)
+    assert period_total(csv)["scope"].startswith("force:")
 
 
 def test_unit_scoped_commander_sees_only_their_units(app, client, login_as, make_user, trend_data):
+    """A commander restricted to some units sees those units' rows of the
+    force release and nothing else: no force totals, provinces, kinds of
+    harm or severities (they include other units), no new figure."""
     import sqlalchemy as sa
 
     from tracker.extensions import db
@@ -70,35 +105,45 @@ def test_unit_scoped_commander_sees_only_their_units(app, client, login_as, make
     assert "Special Forces Group 1" in html
     for other in ("4th Infantry Brigade", "12th Battalion", "Unit not known"):
         assert other not in html and other not in csv
-    assert "Reports per period,Total,14" in csv
+    rows = csv_rows(csv)
+    assert {r["table"] for r in rows} <= {"unit", "trust", "alert"}
+    assert all(r["key"] == str(sf1.id) for r in rows if r["table"] == "unit")
+    sf1_rows = [r for r in rows if r["table"] == "unit" and ".." in r["period"]]
+    assert sf1_rows and sf1_rows[0]["value"] == "14"
+    html = client.get(f"/trends?unit={sf1.id}&format=csv").get_data(as_text=True)
+    assert period_total(html)["value"] == "14"
     # Asking for another unit by id is refused with a message, not shown.
     bde4 = db.session.scalar(sa.select(Unit).filter_by(code="BDE4"))
     html = client.get(f"/trends?unit={bde4.id}").get_data(as_text=True)
     assert "Choose a unit from the list." in html
-    assert "Reports per period" in html
+    html = client.get("/trends?province=XV01").get_data(as_text=True)
+    assert "Your account covers some units only" in html
 
 
 def test_small_counts_are_hidden_in_html_and_csv(app, db, client, login_as):
-    from datetime import timedelta
+    from tests.trends.conftest import publish
 
-    from tracker.core.db import utcnow
-
-    today = utcnow().date()
     for _ in range(30):
-        add_report(occurred_on=today - timedelta(days=40), region="XV0101")
+        add_report(occurred_on=date(2026, 10, 14), region="XV0101")
     for _ in range(3):
-        add_report(occurred_on=today - timedelta(days=40), region="XV0302")
+        add_report(occurred_on=date(2026, 10, 14), region="XV0302")
     db.session.commit()
+    publish(db)
     login_as("commander")
-    html = client.get("/trends").get_data(as_text=True)
-    csv = client.get("/trends?format=csv").get_data(as_text=True)
-    assert "Reports by region,Eastern Border,fewer than 10" in csv
-    # The 30 is hidden too: with the total of 33 it would give the 3 away.
-    assert "Reports by region,Northern Highlands,fewer than 10" in csv
-    assert "Reports by region,Total,33" in csv
+    html = client.get("/trends?from=2026-10&to=2026-10&lang=en").get_data(as_text=True)
+    csv = client.get("/trends?format=csv&from=2026-10&to=2026-10&lang=en").get_data(as_text=True)
+    rows = {(r["table"], r["key"]): r for r in csv_rows(csv) if r["period"] == "2026-10"}
+    assert rows[("province", "XV03")]["Value"] == "fewer than 10"
+    assert rows[("province", "XV03")]["status"] == "primary"
+    # The 30 is hidden too (with the total of 33 it would give the 3 away),
+    # and says why: it is not "fewer than 10".
+    assert rows[("province", "XV01")]["status"] == "secondary"
+    assert rows[("province", "XV01")]["Value"] == "hidden to protect other figures"
+    assert rows[("total", "*")]["value"] == "33"
+    assert "hidden to protect other figures" in html
     for text in (html, csv):
-        assert not re.search(r"(?<![\d.])3(?![\d.])\s*</td>", text)
-        assert ",3\n" not in text.replace("\r", "") and ",30\n" not in text.replace("\r", "")
+        assert not re.search(r"(?<![\d.W-])3(?![\d.])\s*</td>", text)
+        assert ",3," not in text and ",30," not in text
 
 
 def test_bad_filters_get_a_message_and_keep_what_was_typed(client, login_as):
@@ -113,31 +158,55 @@ def test_bad_filters_get_a_message_and_keep_what_was_typed(client, login_as):
     assert "Choose a category from the list." in html
 
 
+def test_filters_the_release_does_not_cover_get_a_message(client, login_as, trend_data):
+    login_as("commander")
+    html = client.get("/trends?province=XV03&category=torture&lang=en").get_data(as_text=True)
+    assert "not for combinations" in html
+    html = client.get("/trends?to=2026-12&lang=en").get_data(as_text=True)
+    assert "Figures are published up to 2026-11" in html
+    html = client.get("/trends?category=torture&grain=week&lang=en").get_data(as_text=True)
+    assert "published by month only" in html
+
+
 def test_filters_narrow_the_figures(client, login_as, trend_data):
     login_as("commander")
     csv = client.get("/trends?format=csv&category=torture").get_data(as_text=True)
-    assert "Reports per period,Total,14" in csv
-    csv = client.get("/trends?format=csv&province=XV03&grain=week").get_data(as_text=True)
+    assert period_total(csv)["value"] == "14"
+    csv = client.get("/trends?format=csv&province=XV03").get_data(as_text=True)
     assert "Cerro Azul" in csv  # districts of the chosen province
     assert "Alto Pinar" not in csv
 
 
 def test_alert_with_explanation(client, login_as, trend_data):
     login_as("commander")
-    html = client.get("/trends?grain=week").get_data(as_text=True)
-    assert "14 reports this week in Cerro Azul" not in html  # province level by default
-    assert "14 reports this week in Special Forces Group 1" in html
+    html = client.get("/trends?lang=en").get_data(as_text=True)
+    assert "14 reports this month in Special Forces Group 1" in html
     assert "unlikely to be chance" in html
-    html = client.get("/trends?grain=week&province=XV03").get_data(as_text=True)
-    assert "reports this week in Cerro Azul" in html
+    # By week, ARMY's weeks hold about 6 reports each: most weekly figures
+    # are hidden, and an alert is only raised where all seven are published.
+    html = client.get("/trends?grain=week&lang=en").get_data(as_text=True)
+    alerts = re.findall(r'<li class="alert alert-count">(.*?)</li>', html, re.S)
+    for a in alerts:
+        assert "fewer than" not in a
+
+
+def test_first_day_of_a_month_shows_the_last_complete_month(client, login_as, trend_data):
+    """On 1 December the default view ends in November, the month that has
+    just closed: its alerts are there, and nothing compares December."""
+    login_as("commander")
+    html = client.get("/trends?lang=en").get_data(as_text=True)
+    assert "2026-12" not in figures(html)
+    assert "reports this month in Special Forces Group 1" in html
+    assert "in 2026-11." in html or "2026-11" in html.split('id="changed"')[1][:600]
 
 
 def test_supervisor_may_see_every_force_or_one(client, login_as, trend_data):
     login_as("supervisor")
     csv = client.get("/trends?format=csv").get_data(as_text=True)
-    assert "Reports per period,Total,374" in csv
+    assert period_total(csv)["scope"] == "all"
+    _assert_honest_total(csv, 446)
     csv = client.get("/trends?format=csv&force=NAVY").get_data(as_text=True)
-    assert "Reports per period,Total,60" in csv
+    _assert_honest_total(csv, 132)
 
 
 def test_charts_are_svg_with_titles_and_mirrored_for_arabic(client, login_as, trend_data):

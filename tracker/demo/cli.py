@@ -91,6 +91,16 @@ def _rebuild_rollups() -> None:
     rebuild()
 
 
+def _publish_releases() -> None:
+    """Publish the statistics release of every closed month, as the nightly
+    ``flask --app tracker release`` would, so that the demo commander sees
+    figures and alerts at once."""
+    from tracker.metrics.release import publish_due
+
+    published = publish_due(progress=lambda m: click.echo(f"  statistics for {m:%Y-%m} published"))
+    click.echo(f"{len(published)} monthly statistics release(s) published.")
+
+
 @click.command("demo")
 @click.option("--reports", default=3000, show_default=True, help="How many synthetic reports to add.")
 @click.option("--seed", default=1, show_default=True, help="Random seed (same seed and day, same data).")
@@ -146,6 +156,8 @@ def demo_command(reports: int, seed: int, pulses: int | None, if_empty: bool) ->
            data={"reports": result.reports, "pulses": result.pulses, "seed": seed, "real_reports": len(receipts)})
     db.session.commit()
     _rebuild_rollups()
+    db.session.commit()
+    _publish_releases()
     db.session.commit()
 
     _print_logins(logins)

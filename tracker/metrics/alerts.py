@@ -9,7 +9,9 @@ by more than its combined uncertainty.
   λ = 1/12 instead, as if half a report had been seen in the six periods:
   three reports in a period after six empty ones still gives p ≈ 0.0001 (an
   alert), one or two never do (x ≥ 3 anyway).
-* No alert until six earlier periods of data exist for the force.
+* Only figures of the published release are used, and only when the
+  current period and all six baseline periods are published exactly (no
+  alert is computed from, or implies, a hidden count).
 * Trust alert: this month's index is below last month's by more than
   1.96 × √(se₁² + se₂²); both months must be published (n ≥ 30).
 * An alert never shows a figure that suppression hides: a count below K
@@ -24,8 +26,7 @@ from datetime import date
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-from tracker.metrics.anonymise import is_sensitive, period_label, shift_period
-from tracker.metrics.queries import Filters, Scope, report_sums, trust_by_region_month
+from tracker.metrics.anonymise import is_sensitive, period_label
 from tracker.metrics.stats import poisson_sf
 from tracker.metrics.trust import significant_drop
 
@@ -40,7 +41,7 @@ class Alert:
     key: str  # stable id, used to attach responses: "count:week:2026-03-02:region:17"
     kind: str  # "count" | "trust"
     subject: str  # "region" | "unit"
-    subject_id: int
+    subject_id: int | str  # region or unit id (the release key until the page maps it)
     subject_label: str
     grain: str
     period: date
@@ -107,73 +108,47 @@ def _count_explanation(
 
 
 def count_alerts(
-    scope: Scope, f: Filters, current: date, k: int, *, region_level: int, labels: dict, shown=None
+    series: dict[tuple[str, str], list], grain: str, current: date, k: int, *, labels: dict
 ) -> list[Alert]:
-    """Count alerts for ``current`` (a period start) per region (at
-    ``region_level``) and per unit, within ``scope`` and the filters'
-    province / category / unit. ``shown(subject, id)`` says whether the
-    page publishes that subject's count for ``current`` (complementary
-    suppression); if not, the alert does not give it either."""
-    grain = f.grain
-    first = shift_period(current, grain, -BASELINE_PERIODS)
-    window = Filters(grain, first, current, f.province_id, f.category, f.unit_id)
-    from tracker.metrics.queries import first_period
+    """Count alerts for ``current`` from published figures only.
 
-    earliest = first_period(scope, grain)
-    if earliest is None or earliest > first:
-        return []
-    periods = [shift_period(first, grain, i) for i in range(BASELINE_PERIODS)]
+    ``series[(subject, key)]`` holds the release figures of the six
+    baseline periods and then ``current`` (tracker.metrics.published
+    Figures). A subject is tested only when all seven are published
+    exactly: an alert then shows nothing that is not already on the page,
+    and its baseline mean cannot imply a hidden count."""
     out = []
-    region_col = "province_id" if region_level == 1 else "region_id"
-    for subject, col in (("region", region_col), ("unit", "unit_id")):
-        sums = report_sums(scope, window, ("period_start", col))
-        by_subject: dict[int, dict[date, int]] = {}
-        for (start, sid), v in sums.items():
-            by_subject.setdefault(sid, {})[start] = v["reports"]
-        for sid, series in sorted(by_subject.items()):
-            if not sid:
-                continue  # unknown unit / region: not a subject a commander can act on
-            x = series.get(current, 0)
-            base = [series.get(p, 0) for p in periods]
-            if not is_count_alert(x, base):
-                continue
-            lam, p = count_test(x, base)
-            label = labels.get((subject, sid), "")
-            published = shown(subject, sid) if shown is not None else True
-            shown_x, shown_base, shown_p, text = _count_explanation(label, grain, x, k, lam, sum(base), p, published)
-            out.append(
-                Alert(
-                    f"count:{grain}:{current.isoformat()}:{subject}:{sid}",
-                    "count",
-                    subject,
-                    sid,
-                    label,
-                    grain,
-                    current,
-                    period_label(current, grain),
-                    shown_x,
-                    shown_base,
-                    shown_p,
-                    text,
-                )
+    for (subject, key), figures in sorted(series.items()):
+        if key in ("0", "-") or len(figures) != BASELINE_PERIODS + 1:
+            continue  # unknown unit / place: not a subject a commander can act on
+        if any(not f.exact for f in figures):
+            continue
+        base, x = [f.value for f in figures[:-1]], figures[-1].value
+        if not is_count_alert(x, base):
+            continue
+        lam, p = count_test(x, base)
+        label = labels.get((subject, key), "")
+        shown_x, shown_base, shown_p, text = _count_explanation(label, grain, x, k, lam, sum(base), p, True)
+        out.append(
+            Alert(
+                f"count:{grain}:{current.isoformat()}:{subject}:{key}",
+                "count", subject, key, label, grain, current, period_label(current, grain),
+                shown_x, shown_base, shown_p, text,
             )
+        )
     out.sort(key=lambda a: (a.p_value if a.p_value is not None else 0.0, a.subject, a.subject_label))
     return out
 
 
-def trust_alerts(current_month: date, *, region_level: int, province_id: int | None, labels: dict) -> list[Alert]:
-    """Regions whose trust index fell significantly since the previous month."""
-    prev = shift_period(current_month, "month", -1)
-    rows = trust_by_region_month(level=region_level, first=prev, last=current_month, province_id=province_id)
-    by_region: dict[int, dict[date, object]] = {}
-    for r in rows:
-        by_region.setdefault(r.region_id, {})[r.period] = r.trust
+def trust_alerts(estimates: dict[str, tuple], current_month: date, *, labels: dict) -> list[Alert]:
+    """Regions whose published trust index fell significantly since the
+    previous month. ``estimates[key] = (before, after)`` Estimates, each
+    published (n ≥ 30 and not hidden) or not shown."""
     out = []
-    for rid, est in sorted(by_region.items()):
-        before, after = est.get(prev), est.get(current_month)
+    for key, (before, after) in sorted(estimates.items()):
         if before is None or after is None or not significant_drop(before, after):
             continue
-        label = labels.get(("region", rid), "")
+        label = labels.get(("region", key), "")
         text = _(
             "The trust index in %(place)s fell from %(before)s to %(after)s (out of 100) in %(month)s, "
             "more than the margin of error of the two surveys (%(n1)s and %(n2)s answers).",
@@ -186,8 +161,8 @@ def trust_alerts(current_month: date, *, region_level: int, province_id: int | N
         )
         out.append(
             Alert(
-                f"trust:month:{current_month.isoformat()}:region:{rid}",
-                "trust", "region", rid, label, "month", current_month, period_label(current_month, "month"),
+                f"trust:month:{current_month.isoformat()}:region:{key}",
+                "trust", "region", key, label, "month", current_month, period_label(current_month, "month"),
                 None, None, None, text,
             )
         )

@@ -21,3 +21,21 @@ def rollup_command() -> None:
         f"{stats['report_rows']:,} count rows, {stats['duration_rows']:,} duration rows, "
         f"{stats['pulse_rows']:,} survey rows."
     )
+
+
+@click.command("release")
+@click.option("--today", default=None, help="Treat this day (YYYY-MM-DD) as today (tests, back-filling).")
+@with_appcontext
+def release_command(today: str | None) -> None:
+    """Publish the protected statistics release of every closed month that
+    has none yet (frozen once written; safe to run from cron daily)."""
+    from datetime import date
+
+    from tracker.extensions import db
+    from tracker.metrics.release import publish_due
+
+    started = time.perf_counter()
+    day = date.fromisoformat(today) if today else None
+    done = publish_due(day, progress=lambda m: click.echo(f"  {m:%Y-%m} published"))
+    db.session.commit()
+    click.echo(f"{len(done)} release(s) published in {time.perf_counter() - started:.1f} s.")

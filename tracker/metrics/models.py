@@ -127,6 +127,42 @@ class PulseRollup(db.Model):
     sumsq_safety: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
+class Release(db.Model):
+    """One published, frozen set of figures for a closed release month
+    (tracker.metrics.release): every scope's tables for the month and its
+    weeks, protected together. Never updated once written."""
+
+    __tablename__ = "release"
+    __table_args__ = (sa.UniqueConstraint("month", name="uq_release_month"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(sa.Date)  # first day of the calendar month it is named after
+    k: Mapped[int] = mapped_column()
+    reports: Mapped[int] = mapped_column(default=0)  # reports counted (every scope)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReleaseCell(db.Model):
+    """One figure of a release. ``value`` is set only when ``status`` is
+    "published"; ``detail`` holds non-additive figures (a median, a trust
+    mean and interval) beside a published cell."""
+
+    __tablename__ = "release_cell"
+    __table_args__ = (
+        sa.Index("ix_release_cell_read", "scope", "tbl", "grain", "period", "key"),
+        sa.Index("ix_release_cell_release", "release_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(sa.ForeignKey("release.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(sa.String(16))  # "all" | "force:<id>"
+    tbl: Mapped[str] = mapped_column(sa.String(24))
+    grain: Mapped[str] = mapped_column(sa.String(5))  # "week" | "month"
+    period: Mapped[date] = mapped_column(sa.Date)
+    key: Mapped[str] = mapped_column(sa.String(64))
+    value: Mapped[int | None] = mapped_column(sa.BigInteger)
+    status: Mapped[str] = mapped_column(sa.String(10))  # published | primary | secondary
+    detail: Mapped[dict | None] = mapped_column(sa.JSON)
+
+
 RESPONSE_STATUSES = {
     "draft": _l("Draft"),
     "submitted": _l("Waiting for approval"),

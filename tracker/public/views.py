@@ -1,15 +1,22 @@
-"""Home page, health check and (later) the transparency page."""
-from flask import Blueprint, render_template
-import sqlalchemy as sa
+"""Home page, health check, the transparency page and its HXL export."""
+import csv
+import io
 
+import sqlalchemy as sa
+from flask import Blueprint, Response, render_template
 from flask_babel import format_decimal
+from flask_babel import gettext as _
 
 from tracker.core.compression import compressible
 from tracker.core.db import database_unavailable, safe_rollback
 from tracker.core.errors import RETRY_AFTER_SECONDS
-from tracker.core.i18n import current_language
+from tracker.core.i18n import current_language, text_direction
 from tracker.extensions import db
+from tracker.metrics.trends import transparency as transparency_data
+from tracker.metrics.trends import transparency_hxl_rows
 from tracker.reference import maps
+from tracker.trends import charts
+from tracker.trends.views import show_figure
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
@@ -38,20 +45,14 @@ def healthz():
 @compressible
 def transparency():
     """Public, anonymous: month × province counts, the trust index trend and
-    approved commander responses (all anonymised in tracker.metrics)."""
-    from flask_babel import gettext as _
-
-    from tracker.core.i18n import text_direction
-    from tracker.metrics.trends import transparency as transparency_data
-    from tracker.trends import charts
-
+    approved commander responses, all from the published release."""
     page = transparency_data()
     rtl = text_direction() == "rtl"
     k = page.k
     monthly = charts.column_chart(
-        list(zip(page.months, page.table.row_totals)),
+        [(r.label, r.total) for r in page.rows],
         title=_("Reports per month"),
-        desc=_("Number of reports each month, all provinces; dashed outlines mean fewer than %(k)s.", k=k),
+        desc=_("Number of reports each month, all provinces; dashed outlines mean the figure is hidden."),
         k=k,
         rtl=rtl,
     )
@@ -67,9 +68,10 @@ def transparency():
         )
         for s in page.trust
     ]
-    fewer = _("fewer than %(k)s", k=k)
+    # The map shows a province's figure only where the table gives it exactly.
     province_map = maps.province_map(
-        maps.figures_for_regions(page.table.col_keys, page.table.col_totals),
+        maps.figures_for_regions([code for code, _name in page.provinces],
+                                 [c.value if c.status == "published" else None for c in page.col_totals]),
         title=_("Map: reports by province over these months"),
         hidden_label=_("hidden to protect privacy"),
         lang=current_language(),
@@ -80,6 +82,17 @@ def transparency():
         page=page,
         monthly=monthly,
         trust_charts=trust_charts,
-        show=lambda c: fewer if c.value is None else c.value,
+        show=lambda f: show_figure(f, k),
         province_map=province_map,
     )
+
+
+@bp.get("/transparency/hxl")
+def transparency_hxl():
+    """The /transparency figures as an HXL-tagged CSV for humanitarian
+    partners (HDX, OCHA): the same release, nothing hidden there given here."""
+    buf = io.StringIO()
+    csv.writer(buf).writerows(transparency_hxl_rows(transparency_data()))
+    resp = Response(buf.getvalue(), mimetype="text/csv")
+    resp.headers["Content-Disposition"] = "attachment; filename=tracker-transparency-hxl.csv"
+    return resp

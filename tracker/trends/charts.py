@@ -31,8 +31,10 @@ def _open(height: float, title: str, desc: str) -> tuple[str, list[str]]:
     return head, []
 
 
-def bar_chart(items, *, title: str, desc: str, k: int, rtl: bool = False, fewer_label: str = "") -> Markup:
-    """Horizontal bars, one per item: ``items`` is [(label, Cell)]."""
+def bar_chart(items, *, title: str, desc: str, k: int, rtl: bool = False, fewer_label="") -> Markup:
+    """Horizontal bars, one per item: ``items`` is [(label, Cell)].
+    ``fewer_label``: the text of a hidden bar, or a function of the cell
+    giving the text of every bar."""
     items = list(items)
     row_h = 30
     height = max(1, len(items)) * row_h + 6
@@ -47,12 +49,12 @@ def bar_chart(items, *, title: str, desc: str, k: int, rtl: bool = False, fewer_
         if cell.value is None:
             w = (k - 1) / top * (W - 60)
             parts.append(f'<rect class="bar-supp" x="{_x(2, w, rtl):.1f}" y="{y + 14}" width="{w:.1f}" height="10"/>')
-            value_txt = fewer_label
+            value_txt = fewer_label(cell) if callable(fewer_label) else fewer_label
             end = 2 + w
         else:
             w = max(0.0, cell.value / top * (W - 60))
             parts.append(f'<rect class="bar" x="{_x(2, w, rtl):.1f}" y="{y + 14}" width="{w:.1f}" height="10"/>')
-            value_txt = str(cell.value)
+            value_txt = fewer_label(cell) if callable(fewer_label) else str(cell.value)
             end = 2 + w
         tx = _x(end + 4, 0, rtl)
         parts.append(f'<text class="chart-value" x="{tx:.1f}" y="{y + 23}" text-anchor="{text_anchor}">{escape(value_txt)}</text>')

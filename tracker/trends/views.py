@@ -8,6 +8,7 @@ import io
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -24,12 +25,21 @@ from tracker.trends.filters import parse_filters
 bp = Blueprint("trends", __name__, template_folder="templates")
 
 
-def _fewer(k: int) -> str:
-    return _("fewer than %(k)s", k=k)
-
-
-def _show(cell, k: int) -> str:
-    return _fewer(k) if cell is None or cell.value is None else str(cell.value)
+def show_figure(fig, k: int) -> str:
+    """A release figure as the reader sees it: the number, "fewer than K"
+    (only for a count that is itself small), "hidden to protect other
+    figures", "at least N" (a sum with hidden parts), or "hidden"."""
+    if fig is None:
+        return "–"
+    if fig.status == "published":
+        return format_number(fig.value)
+    if fig.status == "at_least":
+        return _("at least %(n)s", n=format_number(fig.value))
+    if fig.status == "primary":
+        return _("fewer than %(k)s", k=k)
+    if fig.status == "secondary":
+        return _("hidden to protect other figures")
+    return _("hidden")
 
 
 @bp.get("/trends")
@@ -37,7 +47,7 @@ def _show(cell, k: int) -> str:
 def index():
     if not responses.can_view_trends(current_user):
         abort(403)
-    form, scope, filters = parse_filters(request.args, current_user)
+    form, view = parse_filters(request.args, current_user)
     output = request.args.get("format", "html")
     if output not in ("html", "csv"):
         abort(400)
@@ -46,36 +56,37 @@ def index():
     status = 400 if form.errors else 200
     if output == "csv" and form.errors:
         abort(400)
-    page = trends_service.commander_trends(scope, filters)
+    page = trends_service.commander_trends(view)
+    k = page.k
     if output == "csv":
         from tracker.audit.service import record
 
         # Exports are audited (DESIGN §4): who took which aggregates, never more.
         filters = {k: v for k, v in request.args.items() if k in ("grain", "from", "to", "province", "category", "unit", "force")}
         record("trends.exported", actor=current_user, object_type="force",
-               object_id=(scope.force_ids or [None])[0], data={"filters": filters})
+               object_id=_force_id(view.scope), data={"filters": filters})
         db.session.commit()
         return _csv(page)
     rtl = text_direction() == "rtl"
-    k = page.k
+    text = lambda f: show_figure(f, k)  # noqa: E731
     chart = {
         "period": charts.column_chart(
             [(i.label, i.cell) for i in page.by_period.items],
-            title=_("Reports per period"),
-            desc=_("Number of reports in each period; dashed outlines mean fewer than %(k)s.", k=k),
+            title=page.period_title,
+            desc=_("Number of reports in each period; dashed outlines mean the figure is hidden."),
             k=k,
             rtl=rtl,
         ),
         "region": charts.bar_chart(
             [(i.label, i.cell) for i in page.by_region.items],
-            title=_("Reports by region"), desc=_("Number of reports in each region."), k=k, rtl=rtl,
-            fewer_label=_fewer(k),
-        ),
+            title=page.region_title, desc=_("Number of reports in each region."), k=k, rtl=rtl,
+            fewer_label=text,
+        ) if page.by_region else "",
         "category": charts.bar_chart(
             [(i.label, i.cell) for i in page.by_category.items],
             title=_("Reports by kind of harm"),
-            desc=_("A report can name several kinds of harm."), k=k, rtl=rtl, fewer_label=_fewer(k),
-        ),
+            desc=_("A report can name several kinds of harm."), k=k, rtl=rtl, fewer_label=text,
+        ) if page.by_category else "",
         "trust": [
             (
                 s,
@@ -96,47 +107,52 @@ def index():
         page=page,
         form=form,
         chart=chart,
-        show=lambda c: _show(c, k),
+        show=text,
         csv_url=url_for("trends.index", **csv_args),
         can_respond=responses.can_write_response(current_user),
         pending=responses.pending_review_count(current_user),
     ), status
 
 
+def _force_id(scope: str) -> int | None:
+    return int(scope.split(":")[1]) if scope.startswith("force:") else None
+
+
 def _csv(page) -> Response:
-    """The figures on the page, with the same suppression."""
+    """Every figure on the page, one per line, as the release has it:
+    scope, table, grain, period, key, label, status, value (empty unless
+    published or a lower bound), and the text the page shows."""
     buf = io.StringIO()
     w = csv.writer(buf)
     k = page.k
-    w.writerow([_("Table"), _("Row"), _("Value")])
-    sections = [
-        (_("Reports per period"), page.by_period),
-        (_("Reports by region"), page.by_region),
-        (_("Reports by unit"), page.by_unit),
-        (_("Reports by kind of harm"), page.by_category),
-        (_("Reports by severity"), page.by_severity),
-        (_("Outcomes of resolved cases"), page.outcomes),
-    ]
-    for title, series in sections:
+    w.writerow(["scope", "table", "grain", "period", "key", _("Row"), "status", "value", _("Value")])
+
+    def row(fig, label):
+        if fig is None:
+            return
+        grain = "week" if "-W" in fig.period else "month"
+        w.writerow([fig.scope, fig.table, grain, fig.period, fig.key, label, fig.status,
+                    "" if fig.value is None else fig.value, show_figure(fig, k)])
+
+    for series in (page.by_period, page.by_region, page.by_unit, page.by_category, page.by_severity, page.outcomes):
+        if series is None:
+            continue
         for item in series.items:
-            w.writerow([title, item.label, _show(item.cell, k)])
-        if series.total is not None:
-            w.writerow([title, _("Total"), _show(series.total, k)])
-    for label, value in page.harm:
-        w.writerow([_("Harm"), label, _fewer(k) if value is None else value])
-    for unit_label, cells in page.victims:
-        for vlabel, cell in zip(page.victim_labels, cells):
-            w.writerow([_("Victims by unit"), f"{unit_label}: {vlabel}", _show(cell, k)])
+            row(item.cell, item.label)
+        row(series.total, _("Total"))
+    for label, fig in page.harm:
+        row(fig, label)
+    for key, figs in page.harm_by_region.items():
+        for fig in figs:
+            row(fig, key)
     for s in page.trust:
         for month, trust, safety in s.points:
             for name, est in ((_("Trust index"), trust), (_("Safety score"), safety)):
-                if est.mean is None:
-                    value = _("not published (fewer than 30 answers)") if est.n else ""
-                else:
-                    value = f"{est.mean:.1f} ({est.low:.1f}–{est.high:.1f}; n={est.n})"
-                w.writerow([name, f"{s.label} {month}", value])
+                if est.mean is not None:
+                    w.writerow(["all", "trust", "month", month, s.region_id, f"{name} {s.label}", "published",
+                                est.n, f"{est.mean:.1f} ({est.low:.1f}–{est.high:.1f}; n={est.n})"])
     for a in page.alerts:
-        w.writerow([_("Alerts"), a.subject_label, a.explanation])
+        w.writerow(["", "alert", a.grain, a.period_label, a.key, a.subject_label, "", "", a.explanation])
     resp = Response("\ufeff" + buf.getvalue(), mimetype="text/csv")
     resp.headers["Content-Disposition"] = "attachment; filename=trends.csv"
     return resp
