@@ -51,8 +51,8 @@ def _find_report(digits: str):
     return report
 
 
-def _submitted(result: services.SubmitResult):
-    status = services.report_status(result.report)
+def _submitted(result: services.SubmitResult, status: str | None = None):
+    status = status or services.report_status(result.report)
     response = jsonify({"receipt": result.receipt, "receipt_display": format_receipt(result.receipt),
                         "status": status})
     if not result.created:
@@ -78,9 +78,10 @@ def submit_report():
         data, errors = validate_report(body, strict_types=True)
         if errors:
             raise validation_error(errors)
-        result = services.submit_report(data)
+        result = services.submit_report(data, key_checked=True)
+        status = services.report_status(result.report)  # before commit expires what it reads
         db.session.commit()
-        return _submitted(result)
+        return _submitted(result, status)
 
 
 def _lookup(body: dict) -> tuple[str | None, dict[str, str], tuple | None]:

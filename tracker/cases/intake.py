@@ -77,6 +77,6 @@ def open_case_for_report(report, *, actor=None) -> Case:
     from tracker.cases.escalation import escalate_on_intake
     from tracker.cases.search import index_report
 
-    index_report(report)
+    index_report(report, fresh=True)
     escalate_on_intake(case)
     return case

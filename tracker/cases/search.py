@@ -61,9 +61,12 @@ def token_hashes(text: str | None) -> list[str]:
     return [keyed_hash(t, "search") for t in tokens(text)]
 
 
-def index_report(report) -> int:
-    """(Re)write the index rows of one report under its case. Flushes."""
-    db.session.execute(sa.delete(CaseSearchToken).where(CaseSearchToken.report_id == report.id))
+def index_report(report, *, fresh: bool = False) -> int:
+    """(Re)write the index rows of one report under its case. ``fresh``: the
+    report was created in this transaction, so it has no rows to remove yet.
+    Flushes."""
+    if not fresh:
+        db.session.execute(sa.delete(CaseSearchToken).where(CaseSearchToken.report_id == report.id))
     if report.case_id is None:
         return 0
     hashes = token_hashes(report.narrative)

@@ -124,14 +124,12 @@ def _wait(item: RateLimitItem, *ids: str) -> int:
 
 def _take(name: str, *ids: str) -> int | None:
     """Count one request against every limit of config ``name``; None if all
-    allow it, else the seconds until the first exhausted one frees up.
-    Tested first so that a refusal uses up nothing."""
-    items = _items(name)
-    for item in items:
-        if not limiter.limiter.test(item, *ids):
+    allow it, else the seconds until the first exhausted one frees up. One
+    storage call per limit (a refused request is counted too, which changes
+    nothing: it was over the limit already)."""
+    for item in _items(name):
+        if not limiter.limiter.hit(item, *ids):
             return _wait(item, *ids)
-    for item in items:
-        limiter.limiter.hit(item, *ids)
     return None
 
 
@@ -171,16 +169,14 @@ def admit_report(retry_token: str | None = None, scope: str = REPORT_SCOPE, conf
                 limiter.storage.incr(f"{_RETRY_SCOPE}/{retry_token}", 3600)
                 return None
         address = client_key()
-        pressure = _items("RATELIMIT_REPORT_PRESSURE")
-        busy = any(not limiter.limiter.test(item, _PRESSURE_SCOPE, _GLOBAL) for item in pressure)
+        # Every attempt counts towards the pressure gauge (one call).
+        busy = _take("RATELIMIT_REPORT_PRESSURE", _PRESSURE_SCOPE, _GLOBAL) is not None
         share = current_app.config.get("RATELIMIT_REPORT_SHARE")
         if busy and share is not None and _used(config, scope, address) >= share:
             return Refusal("busy", PRESSURE_WAIT)
         wait = _take(config, scope, address)
         if wait is not None:
             return Refusal("address", wait)
-        for item in pressure:
-            limiter.limiter.hit(item, _PRESSURE_SCOPE, _GLOBAL)
         if retry_token:
             limiter.storage.incr(f"{_RETRY_SCOPE}/{retry_token}", 3600)
     except Exception as exc:  # noqa: BLE001 - a storage outage must not refuse reports
@@ -217,12 +213,14 @@ def admit_lookup(*, hashing: bool = True) -> Refusal | None:
         return None
     try:
         address = client_key()
+        suspect = False
         for item in _items("RATELIMIT_FOLLOWUP"):
-            if not limiter.limiter.test(item, LOOKUP_SCOPE, address):
-                return Refusal("address", _wait(item, LOOKUP_SCOPE, address))
+            reset_at, remaining = limiter.limiter.get_window_stats(item, LOOKUP_SCOPE, address)
+            if remaining < 1:
+                return Refusal("address", max(1, math.ceil(reset_at - time.time())))
+            suspect = suspect or remaining < item.amount
         if not hashing:
             return None
-        suspect = _used("RATELIMIT_FOLLOWUP", LOOKUP_SCOPE, address) > 0
         pool, scope = (("RATELIMIT_LOOKUP_SUSPECT", _LOOKUP_SUSPECT_SCOPE) if suspect
                        else ("RATELIMIT_LOOKUP_GLOBAL", _LOOKUP_GLOBAL_SCOPE))
         wait = _take(pool, scope, _GLOBAL)

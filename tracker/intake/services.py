@@ -183,6 +183,7 @@ def submit_report(
     *,
     photos: Sequence[ProcessedPhoto | UploadedPhoto] = (),
     filed_by=None,
+    key_checked: bool = False,
 ) -> SubmitResult:
     """File a validated report (DESIGN §3): create the report, its photos and
     its case, record "report.submitted", store the trust pulse (if answered)
@@ -193,10 +194,13 @@ def submit_report(
     User filing on someone's behalf (assisted intake), or None.
     Photos should be processed beforehand (process_photos) so that their errors
     can be shown with the form; raw UploadedPhoto are processed here and may
-    raise PhotoError. Flushes; the caller commits.
+    raise PhotoError. ``key_checked``: the caller has just found no report
+    filed under this key (filed_submission), so it is not looked up again
+    (the primary key still guards a concurrent resend). Flushes; the caller
+    commits.
     """
     key_hash = _key_hash(data.idempotency_key) if data.idempotency_key else None
-    if key_hash is not None:
+    if key_hash is not None and not key_checked:
         existing = _existing_for_key(key_hash)
         if existing is not None:
             return existing

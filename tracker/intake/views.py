@@ -112,7 +112,7 @@ def report():
         if photo_errors:
             problems = {**problems, "photos": " ".join(photo_errors)}
         if not problems:
-            result = services.submit_report(data, photos=processed, filed_by=_filing_partner())
+            result = services.submit_report(data, photos=processed, filed_by=_filing_partner(), key_checked=True)
             db.session.commit()
             return _show_receipt(result)
         errors = attach_errors(form, problems)
