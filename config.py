@@ -12,6 +12,12 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _env_days(name: str) -> int | None:
+    """A number of days from the environment; unset or empty: None (keep)."""
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else None
+
+
 class Config:
     # Secrets (see tracker.core.secrets): None means "not configured".
     SECRET_KEY = os.environ.get("SECRET_KEY")
@@ -56,9 +62,19 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)  # staff idle timeout
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
     WTF_CSRF_TIME_LIMIT = 4 * 3600  # a slow phone may take a while to fill the form
+    # Flask-WTF's HTTPS Referer check cannot work with Referrer-Policy:
+    # no-referrer; tracker.core.csrf checks Origin / Sec-Fetch-Site instead.
+    WTF_CSRF_SSL_STRICT = False
 
     # Anonymisation.
     TRACKER_K_THRESHOLD = _env_int("TRACKER_K_THRESHOLD", 10)
+
+    # Retention (tracker.operations.retention): days after a case is closed or
+    # rejected before its photos / contact details / identifying text are
+    # erased by `sweep`; empty = kept. An admin setting "retention" overrides.
+    TRACKER_RETENTION_PHOTOS_DAYS = _env_days("TRACKER_RETENTION_PHOTOS_DAYS")
+    TRACKER_RETENTION_CONTACT_DAYS = _env_days("TRACKER_RETENTION_CONTACT_DAYS")
+    TRACKER_RETENTION_CLOSED_CASE_DAYS = _env_days("TRACKER_RETENTION_CLOSED_CASE_DAYS")
 
     # Triage deadlines by severity, in hours.
     TRIAGE_DEADLINES = {"critical": 24, "high": 72, "medium": 7 * 24, "low": 14 * 24}

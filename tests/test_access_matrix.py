@@ -84,6 +84,8 @@ ACCESS: dict[str, frozenset] = {
     "admin.organisations": frozenset({"admin"}),
     "admin.forces": frozenset({"admin"}),
     "admin.regions": frozenset({"admin"}),
+    "admin.region_edit": frozenset({"admin"}),
+    "admin.unit_edit": frozenset({"admin"}),
     "admin.operations": frozenset({"admin"}),
     "admin.bodies": frozenset({"admin"}),
     "admin.routing_rule_delete": frozenset({"admin"}),
@@ -118,7 +120,7 @@ def _samples(app, role, login_as, make_user, client):
     from tracker.accounts import services
     from tracker.extensions import db
     from tracker.intake.photos import UploadedPhoto
-    from tracker.reference.models import Force, RoutingRule
+    from tracker.reference.models import Force, RoutingRule, Unit
 
     user = None if role == ANON else login_as(role, client)
     filer = make_user("partner")  # same organisation (CRN) as a signed-in partner
@@ -148,6 +150,8 @@ def _samples(app, role, login_as, make_user, client):
         "user_id": officer.id,
         "token_id": token.id,
         "rule_id": rule.id,
+        "pcode": "XV0101",
+        "unit_id": db.session.scalar(sa.select(Unit.id).order_by(Unit.id)),
         "response_id": response.id,
         "filename": "tracker.css",
     }, user

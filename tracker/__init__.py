@@ -62,6 +62,9 @@ def configure_extensions(app: Flask) -> None:
     from tracker.accounts.auth import configure_login
 
     configure_login(app)
+    from tracker.cases import configure_cases
+
+    configure_cases(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _configure_sqlite(app)
 

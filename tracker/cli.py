@@ -16,3 +16,10 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(sweep_command)
     from tracker.metrics.cli import rollup_command; app.cli.add_command(rollup_command)  # noqa: E702
+    from tracker.core.signals import sweep_ran
+    from tracker.operations.cli import backup_command, keys_cli, restore_command
+    from tracker.operations.retention import on_sweep
+
+    for command in (backup_command, restore_command, keys_cli):
+        app.cli.add_command(command)
+    sweep_ran.connect(on_sweep)  # retention runs in `sweep`

@@ -32,7 +32,8 @@ def test_demo_loads_everything_and_prints_logins_and_receipts(app, db, runner, a
     assert _reports(db) == 123  # 120 synthetic + 3 real
     actions = Counter(db.session.scalars(sa.select(AuditEvent.action)))
     assert actions["demo.loaded"] == 1
-    assert actions["report.submitted"] == 3  # only the real reports are audited
+    assert actions["report.submitted"] == 123  # synthetic ones get a history too (tracker.demo.history)
+    assert actions["case.opened"] == 123
     assert verify().ok
 
     receipts = RECEIPT.findall(out.split("Demo receipts")[1])
@@ -95,3 +96,41 @@ def test_bench_generate_script(tmp_path):
         assert conn.scalar(sa.text("SELECT COUNT(*) FROM report")) == 300
         assert conn.scalar(sa.text('SELECT COUNT(*) FROM "case"')) == 300
     engine.dispose()
+
+
+def test_demo_cases_have_a_history_that_follows_the_workflow(app, db, runner):
+    """Every synthetic case's trail walks the transition table (written out in
+    tests/cases/test_workflow.py from DESIGN §4) from "new" to the state the
+    case is in, in time order, and the chain still verifies."""
+    from tests.cases.test_workflow import EXPECTED
+    from tracker.cases.models import Case
+
+    result = runner.invoke(args=["demo", "--reports", "200", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    assert "audit events" in result.output
+    assert verify().ok
+    cases = db.session.scalars(sa.select(Case)).all()
+    trails = {}
+    for ev in db.session.scalars(sa.select(AuditEvent).where(AuditEvent.object_type == "case").order_by(AuditEvent.id)):
+        trails.setdefault(ev.object_id, []).append(ev)
+    moved = 0
+    for case in cases:
+        trail = trails.get(case.id, [])
+        assert trail and trail[0].action == "case.opened", case.ref
+        state = "new"
+        times = [ev.created_at for ev in trail]
+        assert times == sorted(times), case.ref
+        for ev in trail[1:]:
+            action = ev.action.removeprefix("case.")
+            if action in ("assign", "message"):
+                assert ev.actor_role in ("officer", "supervisor")
+                continue
+            rule = EXPECTED[state].get(action)
+            assert rule is not None, (case.ref, state, action)
+            allowed = rule[1]
+            assert ev.actor_role in allowed, (case.ref, action, ev.actor_role)
+            assert ev.data["from"] == state
+            state = ev.data["to"]
+            moved += 1
+        assert state == case.state, (case.ref, state, case.state)
+    assert moved > len(cases)  # most cases have moved on from "new"

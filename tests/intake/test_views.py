@@ -121,7 +121,12 @@ def test_without_csrf_token_nothing_is_filed(client, db):
     data = valid_form(client)
     data.pop("csrf_token")
     resp = submit(client, data)
-    assert resp.status_code == 400 and "reload the page" in resp.get_data(as_text=True)
+    page = resp.get_data(as_text=True)
+    # Refused, but nothing typed is lost: the form comes back filled in.
+    assert resp.status_code == 400 and "please check it and send it again" in page
+    assert "They beat my neighbour in front of the school." in page
+    assert 'value="0999 123 456"' in page
+    assert hidden(page, "idempotency_key") == data["idempotency_key"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 0
 
 

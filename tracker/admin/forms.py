@@ -3,21 +3,44 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from config import Config
+from tracker.accounts.passwords import PasswordPolicyError, check_policy
+from tracker.accounts.services import find_user
 from tracker.admin.settings import SEVERITIES
 
 CODE_HINT = _l("Short identifier: letters, digits, dots, dashes or underscores.")
 
 
+#: The languages a name can be given in: every shipped language (config).
+NAME_LANGUAGES = tuple(Config.LANGUAGES)
+
+
+def _name_field(code: str) -> StringField:
+    validators = [Optional(), Length(max=200)]
+    if code == "en":
+        validators = [DataRequired(_l("Enter at least the English name.")), Length(max=200)]
+    render_kw = {"lang": code.replace("_", "-")}
+    if code in Config.RTL_LANGUAGES:
+        render_kw["dir"] = "rtl"
+    return StringField(_l("Name (%(language)s)", language=Config.LANGUAGES[code]), validators=validators,
+                       render_kw=render_kw)
+
+
 class NamesMixin:
-    name_en = StringField(_l("Name (English)"), validators=[DataRequired(_l("Enter at least the English name.")), Length(max=200)])
-    name_es = StringField(_l("Name (Spanish)"), validators=[Optional(), Length(max=200)])
-    name_fr = StringField(_l("Name (French)"), validators=[Optional(), Length(max=200)])
-    name_ar = StringField(_l("Name (Arabic)"), validators=[Optional(), Length(max=200)], render_kw={"dir": "rtl", "lang": "ar"})
+    """One name field per shipped language (``name_<code>``, added below),
+    English required."""
 
     def names(self) -> dict:
-        return {lang: getattr(self, f"name_{lang}").data for lang in ("en", "es", "fr", "ar")}
+        return {lang: getattr(self, f"name_{lang}").data for lang in NAME_LANGUAGES}
+
+    def name_fields(self) -> list:
+        return [getattr(self, f"name_{lang}") for lang in NAME_LANGUAGES]
+
+
+for _code in NAME_LANGUAGES:
+    setattr(NamesMixin, f"name_{_code}", _name_field(_code))
 
 
 class UserCreateForm(FlaskForm):
@@ -32,6 +55,18 @@ class UserCreateForm(FlaskForm):
                              description=_l("At least 12 characters. Give it to the person in a safe way; they can change it."),
                              render_kw={"autocomplete": "new-password"})
     submit = SubmitField(_l("Create account"))
+
+    # The service checks these again; here they run with the field checks so
+    # that every problem of the form is shown in one round.
+    def validate_email(self, field) -> None:
+        if find_user(field.data or "") is not None:
+            raise ValidationError(_l("An account with this email already exists."))
+
+    def validate_password(self, field) -> None:
+        try:
+            check_policy(field.data or "")
+        except PasswordPolicyError as exc:
+            raise ValidationError(exc.args[0]) from exc
 
 
 class UserEditForm(FlaskForm):
@@ -84,9 +119,22 @@ class RoutingRuleForm(FlaskForm):
     submit = SubmitField(_l("Add routing rule"))
 
 
+class RegionForm(NamesMixin, FlaskForm):
+    pcode = StringField(_l("P-code"), validators=[DataRequired(_l("Enter the P-code.")), Length(max=32)],
+                        description=_l("The humanitarian identifier of the place, as in the OCHA lists."))
+    parent = SelectField(_l("Part of"), validators=[Optional()])
+    level = SelectField(_l("Level"), validators=[DataRequired(_l("Choose a level."))])
+    kind = SelectField(_l("Kind"), validators=[DataRequired(_l("Choose a kind."))])
+    submit = SubmitField(_l("Save region"))
+
+
+class UnitEditForm(NamesMixin, FlaskForm):
+    submit = SubmitField(_l("Save unit"))
+
+
 class RegionUploadForm(FlaskForm):
     file = FileField(_l("CSV file of regions"), validators=[FileRequired(_l("Choose a CSV file."))],
-                     description=_l("Columns: pcode, parent_pcode, level (0 country, 1 province, 2 district), kind (land or maritime), name_en, name_es, name_fr, name_ar. Existing P-codes are updated."))
+                     description=_l("Columns: pcode, parent_pcode, level (0 country, 1 province, 2 district), kind (land or maritime), name_en, and name_<language> for the other languages. Commas, semicolons or tabs. Existing P-codes are updated."))
     submit = SubmitField(_l("Upload regions"))
 
 

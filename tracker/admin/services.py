@@ -13,6 +13,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from config import Config
 from tracker.accounts.models import Organisation, User
 from tracker.admin.settings import SEVERITIES, set_setting
 from tracker.audit.service import record
@@ -20,7 +21,7 @@ from tracker.extensions import db
 from tracker.reference.models import FORCE_KINDS, Force, Operation, OversightBody, Region, RoutingRule, Unit
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
-LANGS = ("en", "es", "fr", "ar")
+LANGS = tuple(Config.LANGUAGES)  # every shipped language can carry a name
 REGION_COLUMNS = ("pcode", "parent_pcode", "level", "kind", "name_en")
 MAX_REGION_CSV_BYTES = 5 * 1024 * 1024
 
@@ -49,6 +50,11 @@ def _names(names: dict) -> dict:
     if any(len(v) > 200 for v in out.values()):
         raise AdminError(_l("A name may have at most 200 characters."), "name_en")
     return out
+
+
+def missing_languages(names: dict) -> list[str]:
+    """Shipped languages with no name: readers of those see the English one."""
+    return [Config.LANGUAGES[lang] for lang in LANGS if not (names or {}).get(lang)]
 
 
 def _audit(action: str, actor: User | None, obj, data: dict | None = None) -> None:
@@ -92,6 +98,43 @@ def create_unit(force: Force | None, code: str, names: dict, *, actor: User | No
     db.session.flush()
     _audit("reference.unit_created", actor, unit, {"code": code, "force": force.code})
     return unit
+
+
+def rename_unit(unit: Unit, names: dict, *, actor: User | None) -> Unit:
+    """Change a unit's names (its code and force stay). Audited."""
+    unit.names = _names(names)
+    db.session.flush()
+    _audit("reference.unit_renamed", actor, unit, {"code": unit.code, "force": unit.force.code})
+    return unit
+
+
+def save_region(pcode: str, *, parent_pcode: str | None, level: str, kind: str, names: dict,
+                actor: User | None, region: Region | None = None) -> Region:
+    """Add one region, or change ``region`` (its P-code stays). A province
+    or district needs a parent one level up; the tree cannot loop. Audited."""
+    if level not in ("0", "1", "2"):
+        raise AdminError(_l("Choose a level."), "level")
+    if kind not in ("land", "maritime"):
+        raise AdminError(_l("Choose a kind."), "kind")
+    if region is None:
+        pcode = _check_code(pcode, Region, "pcode", "pcode")
+        region = Region(pcode=pcode)
+    parent = None
+    if parent_pcode:
+        parent = db.session.scalar(sa.select(Region).where(Region.pcode == parent_pcode))
+        if parent is None:
+            raise AdminError(_l("The parent P-code is unknown."), "parent")
+        if parent.level != int(level) - 1:
+            raise AdminError(_l("The parent must be one level up (a district in a province, a province in a country)."),
+                             "parent")
+    elif level != "0":
+        raise AdminError(_l("A province or district needs a parent P-code."), "parent")
+    region.level, region.kind, region.parent = int(level), kind, parent
+    region.names = _names(names)
+    db.session.add(region)
+    db.session.flush()
+    _audit("reference.region_saved", actor, region, {"pcode": region.pcode})
+    return region
 
 
 def create_operation(
@@ -169,10 +212,20 @@ def import_regions(data: bytes, *, actor: User | None) -> int:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise AdminError(_l("The file must be a CSV file encoded in UTF-8."), "file") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in REGION_COLUMNS if c not in (reader.fieldnames or [])]
+    header = text.split("\n", 1)[0]
+    try:
+        dialect = csv.Sniffer().sniff(header, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    columns = [(c or "").strip() for c in (reader.fieldnames or [])]
+    reader.fieldnames = columns
+    missing = [c for c in REGION_COLUMNS if c not in columns]
     if missing:
-        raise AdminError(_l("The file lacks these columns: %(cols)s", cols=", ".join(missing)), "file")
+        found = ", ".join(c for c in columns if c) or "—"
+        raise AdminError(_l("The file lacks these columns: %(cols)s. Its first line has: %(found)s. Expected a "
+                            "header line with pcode, parent_pcode, level, kind, name_en (separated by commas, "
+                            "semicolons or tabs).", cols=", ".join(missing), found=found[:300]), "file")
     rows = list(reader)
     if not rows:
         raise AdminError(_l("The file has no rows."), "file")

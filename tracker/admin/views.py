@@ -7,6 +7,7 @@ work, and every change is audited there.
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from tracker.accounts import services as account_services
@@ -27,9 +28,12 @@ from tracker.admin.forms import (
     ForceForm,
     OperationForm,
     OrganisationForm,
+    NAME_LANGUAGES,
+    RegionForm,
     RegionUploadForm,
     RoutingRuleForm,
     SettingsForm,
+    UnitEditForm,
     UnitForm,
     UserCreateForm,
     UserEditForm,
@@ -62,7 +66,19 @@ def _save(form, default_field: str, run, done_message, endpoint: str):
         return None
     db.session.commit()
     flash(done_message(result) if callable(done_message) else done_message, "success")
+    _warn_missing_names(result)
     return redirect(url_for(endpoint))
+
+
+def _warn_missing_names(obj) -> None:
+    """Say which shipped languages still lack a name (their readers see English)."""
+    names = getattr(obj, "names", None)
+    if not isinstance(names, dict):
+        return
+    missing = services.missing_languages(names)
+    if missing:
+        flash(_("No name yet in: %(languages)s. Readers of these languages see the English name.",
+                languages=", ".join(missing)), "warning")
 
 
 def _blank(label=None):
@@ -291,20 +307,86 @@ def forces():
                      _("Unit added."), "admin.forces")
         if done:
             return done
-    return render_template("admin/forces.html", force_form=force_form, unit_form=unit_form, forces=all_forces, kinds=FORCE_KINDS)
+    missing = {("unit", u.id): services.missing_languages(u.names) for f in all_forces for u in f.units}
+    missing.update({("force", f.id): services.missing_languages(f.names) for f in all_forces})
+    return render_template("admin/forces.html", force_form=force_form, unit_form=unit_form, forces=all_forces,
+                           kinds=FORCE_KINDS, missing=missing)
+
+
+def _region_form(region: Region | None = None, prefix: str = "") -> RegionForm:
+    form = RegionForm(prefix=prefix)
+    form.level.choices = [("0", _("Country")), ("1", _("Province")), ("2", _("District"))]
+    form.kind.choices = [("land", _("Land")), ("maritime", _("Maritime zone"))]
+    rows = db.session.scalars(sa.select(Region).where(Region.level < 2).order_by(Region.pcode)).all()
+    form.parent.choices = _blank() + [(r.pcode, "\u2003" * r.level + r.name() + " (" + r.pcode + ")")
+                                      for r in rows if region is None or r.id != region.id]
+    if region is not None:
+        delattr(form, "pcode")  # a region keeps its P-code
+    if region is not None and not form.is_submitted():
+        form.level.data, form.kind.data = str(region.level), region.kind
+        form.parent.data = region.parent.pcode if region.parent else ""
+        for lang in NAME_LANGUAGES:
+            getattr(form, f"name_{lang}").data = (region.names or {}).get(lang, "")
+    return form
+
+
+def _save_region(form, region=None):
+    return lambda: services.save_region(
+        form.pcode.data if region is None else region.pcode, parent_pcode=form.parent.data or None,
+        level=form.level.data, kind=form.kind.data, names=form.names(),
+        actor=current_user._get_current_object(), region=region)
 
 
 @bp.route("/regions", methods=["GET", "POST"])
 @admin_only
 def regions():
     form = RegionUploadForm()
-    if form.validate_on_submit():
+    one = _region_form(prefix="one")
+    if one.submit.data:
+        if one.validate_on_submit():
+            done = _save(one, "pcode", _save_region(one), _("Region saved."), "admin.regions")
+            if done:
+                return done
+    elif form.validate_on_submit():
         done = _save(form, "file", lambda: services.import_regions(form.file.data.read(), actor=current_user._get_current_object()),
-                     lambda count: _("%(n)s regions loaded.", n=count), "admin.regions")
+                     lambda count: ngettext("%(num)s region loaded.", "%(num)s regions loaded.", count), "admin.regions")
         if done:
             return done
     rows = db.session.scalars(sa.select(Region).order_by(Region.pcode)).all()
-    return render_template("admin/regions.html", form=form, regions=rows)
+    return render_template("admin/regions.html", form=form, one=one, regions=rows,
+                           missing={r.id: services.missing_languages(r.names) for r in rows})
+
+
+@bp.route("/regions/<pcode>", methods=["GET", "POST"])
+@admin_only
+def region_edit(pcode: str):
+    region = db.session.scalar(sa.select(Region).where(Region.pcode == pcode)) if "\x00" not in pcode else None
+    if region is None:
+        abort(404)
+    form = _region_form(region)
+    if form.validate_on_submit():
+        done = _save(form, "name_en", _save_region(form, region), _("Region saved."), "admin.regions")
+        if done:
+            return done
+    return render_template("admin/region_edit.html", form=form, region=region)
+
+
+@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+@admin_only
+def unit_edit(unit_id: int):
+    unit = db.session.get(Unit, unit_id) if unit_id < 2**31 else None
+    if unit is None:
+        abort(404)
+    form = UnitEditForm()
+    if not form.is_submitted():
+        for lang in NAME_LANGUAGES:
+            getattr(form, f"name_{lang}").data = (unit.names or {}).get(lang, "")
+    if form.validate_on_submit():
+        done = _save(form, "name_en", lambda: services.rename_unit(unit, form.names(), actor=current_user._get_current_object()),
+                     _("Unit saved."), "admin.forces")
+        if done:
+            return done
+    return render_template("admin/unit_edit.html", form=form, unit=unit)
 
 
 @bp.route("/operations", methods=["GET", "POST"])

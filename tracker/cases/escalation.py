@@ -19,9 +19,11 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
 from tracker.cases.models import Case
+from tracker.cases.workflow import TransitionError, perform
 from tracker.core.db import utcnow
 from tracker.core.mail import MailError, send_mail
 from tracker.extensions import db
@@ -30,32 +32,9 @@ _PENDING = "tracker_case_notifications"
 RETRY_WINDOW = timedelta(hours=48)
 
 
-def _deadline_hours() -> dict:
-    """Hours per severity: the admin setting, else config TRIAGE_DEADLINES."""
-    from tracker.admin.settings import triage_deadlines
-
-    return triage_deadlines()
-
-
-def triage_deadline(severity: str) -> timedelta:
-    """How long a case of this severity may stay ``new``."""
-    hours = _deadline_hours()
-    return timedelta(hours=float(hours.get(severity, hours.get("low", 14 * 24))))
-
-
-def set_triage_deadline(case: Case) -> None:
-    case.triage_due_at = (case.created_at or utcnow()) + triage_deadline(case.severity)
-
-
 def escalate_on_intake(case: Case) -> bool:
-    """Give a new case its triage deadline; escalate it at once if critical
-    (actor: the system). Returns True if it was escalated."""
-    from tracker.cases.workflow import perform
-
-    if case.created_at is None:
-        case.created_at = utcnow()
-    set_triage_deadline(case)
-    db.session.flush()
+    """Escalate a new case at once if it is critical (actor: the system).
+    Returns True if it was escalated."""
     if case.severity == "critical" and case.state == "new" and case.body_id is not None:
         perform(case, "escalate", None, reason=_system_reason("critical"))
         return True
@@ -73,6 +52,13 @@ def _system_reason(code: str) -> str:
 
 def overdue_clause(now: datetime):
     return sa.and_(Case.state == "new", Case.triage_due_at.is_not(None), Case.triage_due_at < now)
+
+
+def on_case_moved(sender, *, case: Case, action: str, actor) -> None:
+    """Answer the workflow's ``case_moved``: supervisors hear of escalations
+    and proposals once the transaction commits."""
+    if action in ("escalate", "propose_escalation"):
+        notify_supervisors(case, action)
 
 
 def notify_supervisors(case: Case, kind: str, after_commit: bool = True) -> None:
@@ -188,7 +174,7 @@ def _digest(cases: list[Case]) -> tuple[str, str]:
                 link=f"{base}/cases?state=escalated",
             )
         )
-    subject = _("%(n)s cases escalated", n=len(cases))
+    subject = ngettext("%(num)s case escalated", "%(num)s cases escalated", len(cases))
     text = _("These cases have been escalated and need a supervisor:") + "\n\n" + "\n".join(lines) + "\n"
     return subject, text
 
@@ -308,7 +294,6 @@ def sweep(now: datetime | None = None) -> dict:
     (retrying failed mails of the last RETRY_WINDOW), and purge idempotency
     keys older than 24 hours. Commits in batches. Safe to run twice or
     concurrently: a case escalates once, and is mailed about once."""
-    from tracker.cases.workflow import TransitionError, perform
     from tracker.intake.models import IdempotencyKey
 
     now = now or utcnow()

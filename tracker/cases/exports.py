@@ -14,10 +14,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from tracker.audit.models import AuditEvent
 from tracker.audit.service import record
 from tracker.cases import permissions as perm
-from tracker.cases.models import Case
 from tracker.cases.queue import ORDER, QueueFilters, filtered_query
 from tracker.cases.workflow import TransitionError
 from tracker.extensions import db
@@ -134,17 +132,3 @@ def export_csv(user, filters: QueueFilters) -> str:
         data={"filters": {k: v for k, v in filters.as_args().items() if k != "q"}, "searched": bool(filters.q), "rows": count},
     )
     return out.getvalue()
-
-
-def audit_page(user, before_id: int | None = None, limit: int = 100, case: Case | None = None) -> tuple[list[AuditEvent], int | None]:
-    """The body's audit events, newest first, keyset by id. Returns the
-    events and the ``before`` id of the next page (or None)."""
-    stmt = sa.select(AuditEvent).where(AuditEvent.body_id == user.body_id)
-    if case is not None:
-        stmt = stmt.where(AuditEvent.object_type == "case", AuditEvent.object_id == case.id)
-    if before_id:
-        stmt = stmt.where(AuditEvent.id < before_id)
-    rows = db.session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].id if more and rows else None)

@@ -6,22 +6,15 @@ Like every service here it only flushes: the caller commits once.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
-
-from flask import current_app
-
 from tracker.audit.service import record
+from tracker.cases.deadlines import set_triage_deadline
+from tracker.cases.escalation import escalate_on_intake
 from tracker.cases.models import Case
+from tracker.cases.search import index_report
 from tracker.cases.severity import severity_rank
 from tracker.core.db import utcnow
 from tracker.extensions import db
 from tracker.reference.routing import route
-
-
-def triage_deadline_hours(severity: str) -> int:
-    """Hours allowed before a case of this severity must be triaged
-    (config TRIAGE_DEADLINES: critical 24 h, high 72 h, medium 7 d, low 14 d)."""
-    return int(current_app.config["TRIAGE_DEADLINES"][severity])
 
 
 def _assign_ref(case: Case) -> None:
@@ -51,8 +44,8 @@ def open_case_for_report(report, *, actor=None) -> Case:
         occurred_on=report.occurred_on,
         created_at=now,
         updated_at=now,
-        triage_due_at=now + timedelta(hours=triage_deadline_hours(report.severity)),
     )
+    set_triage_deadline(case)
     db.session.add(case)
     db.session.flush()
     _assign_ref(case)
@@ -72,11 +65,7 @@ def open_case_for_report(report, *, actor=None) -> Case:
             "categories": list(report.category_codes),
         },
     )
-    # Search index of the narrative (keyed hashes), the triage deadline from
-    # the admin settings, and escalation of critical cases (tracker.cases).
-    from tracker.cases.escalation import escalate_on_intake
-    from tracker.cases.search import index_report
-
+    # Search index (keyed hashes) and escalation of critical cases.
     index_report(report, fresh=True)
     escalate_on_intake(case)
     return case

@@ -48,6 +48,9 @@ class Case(db.Model):
         sa.Index("ix_case_due", "body_id", "state", "triage_due_at"),
         sa.Index("ix_case_news", "body_id", "has_news"),
         sa.Index("ix_case_proposed", "body_id", "escalation_proposed_at"),
+        # The other orders the queue offers (newest/oldest, recently changed).
+        sa.Index("ix_case_created", "body_id", "created_at", "id"),
+        sa.Index("ix_case_updated", "body_id", "updated_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(sa.String(20), unique=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from tracker.cases.models import STATES, Case
 from tracker.cases.search import search_clause
@@ -37,6 +38,7 @@ class QueueFilters:
     mine: bool = False
     overdue: bool = False
     news: bool = False
+    proposed: bool = False  # an officer proposed escalation; a supervisor decides
     q: str | None = None
     errors: dict = field(default_factory=dict)
 
@@ -48,7 +50,7 @@ class QueueFilters:
         for name in ("severity", "region", "category", "force", "q"):
             if getattr(self, name):
                 out[name] = getattr(self, name)
-        for name in ("mine", "overdue", "news"):
+        for name in ("mine", "overdue", "news", "proposed"):
             if getattr(self, name):
                 out[name] = "1"
         return out
@@ -97,6 +99,7 @@ def parse_filters(args) -> QueueFilters:
     f.mine = args.get("mine") in truthy
     f.overdue = args.get("overdue") in truthy
     f.news = args.get("news") in truthy
+    f.proposed = args.get("proposed") in truthy
     q = (args.get("q") or "").strip()
     f.q = q[:200] or None
     return f
@@ -164,21 +167,60 @@ def filtered_query(user, filters: QueueFilters, now: datetime | None = None) -> 
         stmt = stmt.where(overdue_clause(now))
     if filters.news:
         stmt = stmt.where(Case.has_news.is_(True))
+    if filters.proposed:
+        stmt = stmt.where(Case.escalation_proposed_at.is_not(None))
     if search is not None:
         stmt = stmt.where(search)
     return stmt
 
 
-def encode_cursor(case: Case) -> str:
-    raw = f"{case.severity_rank}|{case.created_at.isoformat(timespec='microseconds')}|{case.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+#: Orders the queue offers, each a keyset (every column in one direction,
+#: the id last so that the order is total). "severity" is the default: most
+#: severe first, then oldest first (DESIGN §4).
+SORTS: dict[str, tuple[tuple, bool]] = {
+    "severity": ((Case.severity_rank, Case.created_at, Case.id), False),
+    "oldest": ((Case.created_at, Case.id), False),
+    "newest": ((Case.created_at, Case.id), True),
+    "updated": ((Case.updated_at, Case.id), True),
+}
+ORDER = SORTS["severity"][0]
+SORT_LABELS = {
+    "severity": _l("Most severe first"),
+    "oldest": _l("Oldest first"),
+    "newest": _l("Newest first"),
+    "updated": _l("Recently changed first"),
+}
 
 
-def decode_cursor(cursor: str) -> tuple[int, datetime, int]:
+def _key_values(case: Case, sort: str) -> list:
+    return [getattr(case, col.key) for col in SORTS[sort][0]]
+
+
+def encode_cursor(case: Case, sort: str = "severity") -> str:
+    """An opaque page boundary: the sort's key values of one row."""
+    parts = [sort] + [v.isoformat(timespec="microseconds") if isinstance(v, datetime) else str(v)
+                      for v in _key_values(case, sort)]
+    return base64.urlsafe_b64encode("|".join(parts).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str = "severity") -> tuple:
+    """The key values in ``cursor``; CursorError if it is not one this server
+    made for this sort."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        rank, created, cid = raw.split("|")
-        return int(rank), datetime.fromisoformat(created), int(cid)
+        parts = raw.split("|")
+        if parts[0] in SORTS:
+            name, values = parts[0], parts[1:]
+        else:  # cursors made before sorting existed: severity order
+            name, values = "severity", parts
+        if name != sort or len(values) != len(SORTS[sort][0]):
+            raise ValueError(cursor)
+        out = []
+        for col, value in zip(SORTS[sort][0], values, strict=True):
+            out.append(datetime.fromisoformat(value) if col.key.endswith("_at") else int(value))
+        if any(isinstance(v, int) and abs(v) > 2**62 for v in out):
+            raise ValueError(cursor)
+        return tuple(out)
     except (ValueError, UnicodeDecodeError) as exc:
         raise CursorError(cursor) from exc
 
@@ -187,25 +229,51 @@ def decode_cursor(cursor: str) -> tuple[int, datetime, int]:
 class QueuePage:
     cases: list[Case]
     next_cursor: str | None
-
-
-ORDER = (Case.severity_rank, Case.created_at, Case.id)
+    prev_cursor: str | None = None
 
 
 def queue_page(
-    user, filters: QueueFilters, cursor: str | None = None, limit: int = PAGE_SIZE, now: datetime | None = None
+    user, filters: QueueFilters, cursor: str | None = None, limit: int | None = None, now: datetime | None = None,
+    *, before: str | None = None, sort: str = "severity",
 ) -> QueuePage:
-    """One page of the queue, most severe first and then oldest first,
-    starting after ``cursor``. Raises CursorError for a forged cursor."""
-    limit = max(1, min(int(limit), MAX_PAGE_SIZE))
+    """One page of the queue in ``sort`` order, starting after ``cursor`` (or,
+    going back, ending before ``before``). Keyset pagination: no OFFSET, so
+    a deep page costs what the first costs. Raises CursorError for a forged
+    cursor."""
+    if sort not in SORTS:
+        sort = "severity"
+    columns, descending = SORTS[sort]
+    limit = max(1, min(int(PAGE_SIZE if limit is None else limit), MAX_PAGE_SIZE))
     stmt = filtered_query(user, filters, now)
-    if cursor:
-        rank, created, cid = decode_cursor(cursor)
-        stmt = stmt.where(sa.tuple_(*ORDER) > sa.tuple_(sa.literal(rank), sa.literal(created), sa.literal(cid)))
-    rows = db.session.scalars(stmt.order_by(*ORDER).limit(limit + 1)).all()
+    key = sa.tuple_(*columns)
+    backwards = bool(before) and not cursor
+    boundary = cursor or before
+    if boundary:
+        values = sa.tuple_(*(sa.literal(v) for v in decode_cursor(boundary, sort)))
+        forward_after = not descending  # "after" in the shown order is ">" when ascending
+        if backwards:
+            forward_after = not forward_after
+        stmt = stmt.where(key > values if forward_after else key < values)
+    reverse = descending != backwards
+    order = [c.desc() if reverse else c.asc() for c in columns]
+    rows = db.session.scalars(stmt.order_by(*order).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    return QueuePage(rows, encode_cursor(rows[-1]) if more and rows else None)
+    if backwards:
+        rows.reverse()
+        next_cursor = encode_cursor(rows[-1], sort) if rows else None
+        prev_cursor = encode_cursor(rows[0], sort) if more and rows else None
+    else:
+        next_cursor = encode_cursor(rows[-1], sort) if more and rows else None
+        prev_cursor = encode_cursor(rows[0], sort) if boundary and rows else None
+    return QueuePage(rows, next_cursor, prev_cursor)
+
+
+def count_matching(user, filters: QueueFilters, cap: int = 1000, now: datetime | None = None) -> int:
+    """How many cases match the filters, counted up to ``cap`` + 1 (the page
+    says "more than 1,000" rather than count a million rows)."""
+    sub = filtered_query(user, filters, now).with_only_columns(Case.id).limit(cap + 1).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(sub)) or 0
 
 
 def counts(user, now: datetime | None = None) -> dict:

@@ -1,15 +1,21 @@
 """Full-text search over narratives without keeping them in clear.
 
-Each report's narrative is cut into normalised words (lowercase, accents
-folded, basic Arabic normalisation); each word is stored only as
-``keyed_hash(word, "search")``. A search matches the cases holding every
-word of the query. Without the server pepper the index says nothing.
+Each report's narrative, place description and the reporter's follow-up
+messages are cut into normalised words (lowercase, accents folded, basic
+Arabic normalisation); each word is stored only as ``keyed_hash(word,
+"search")``, together with its Snowball stem in the report's language, so
+"soldado" finds "soldados". The stem is taken before the keyed hash: nothing
+readable is stored. A query word matches its own form or its stem in any
+shipped language (the narrative may not be in the language of the form). A
+search matches the cases holding every word of the query. Without the
+server pepper the index says nothing.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 
+import snowballstemmer
 import sqlalchemy as sa
 
 from tracker.cases.models import CaseSearchToken
@@ -57,25 +63,69 @@ def tokens(text: str | None) -> list[str]:
     return list(seen)
 
 
-def token_hashes(text: str | None) -> list[str]:
-    return [keyed_hash(t, "search") for t in tokens(text)]
+#: Snowball stemmers by language code (Filipino has none: words are kept whole).
+_STEMMER_NAMES = {"en": "english", "es": "spanish", "fr": "french", "ar": "arabic", "pt": "portuguese",
+                  "pt_BR": "portuguese"}
+_stemmers: dict[str, object] = {}
+
+
+def stem(word: str, language: str | None) -> str:
+    """The Snowball stem of a normalised word in ``language`` (the word
+    itself when the language has no stemmer)."""
+    name = _STEMMER_NAMES.get(language or "")
+    if name is None:
+        return word
+    if name not in _stemmers:
+        _stemmers[name] = snowballstemmer.stemmer(name)
+    return _stemmers[name].stemWord(word)
+
+
+def index_forms(text: str | None, language: str | None) -> list[str]:
+    """What is indexed for ``text``: each word and its stem, distinct."""
+    seen: dict[str, None] = {}
+    for word in tokens(text):
+        seen[word] = None
+        seen[stem(word, language)] = None
+    return list(seen)
+
+
+def token_hashes(text: str | None, language: str | None = None) -> list[str]:
+    return [keyed_hash(t, "search") for t in index_forms(text, language)]
+
+
+def query_forms(word: str) -> list[str]:
+    """A query word's candidate forms: itself and its stem in every language."""
+    return list(dict.fromkeys([word, *(stem(word, lang) for lang in _STEMMER_NAMES)]))
+
+
+def _report_text(report, with_messages: bool = True) -> str:
+    parts = [report.narrative or "", report.place_description or ""]
+    if with_messages:
+        parts += [m.body or "" for m in report.messages if m.sender == "reporter"]
+    return "\n".join(parts)
 
 
 def index_report(report, *, fresh: bool = False) -> int:
-    """(Re)write the index rows of one report under its case. ``fresh``: the
-    report was created in this transaction, so it has no rows to remove yet.
-    Flushes."""
+    """(Re)write the index rows of one report under its case: narrative,
+    place description and the reporter's messages. ``fresh``: the report was
+    created in this transaction, so it has no rows to remove and no messages
+    yet (intake skips those two queries). Flushes."""
     if not fresh:
         db.session.execute(sa.delete(CaseSearchToken).where(CaseSearchToken.report_id == report.id))
     if report.case_id is None:
         return 0
-    hashes = token_hashes(report.narrative)
+    hashes = token_hashes(_report_text(report, with_messages=not fresh), report.language)[:MAX_TOKENS_PER_REPORT]
     if hashes:
         db.session.execute(
             sa.insert(CaseSearchToken),
             [{"report_id": report.id, "token_hash": h, "case_id": report.case_id} for h in hashes],
         )
     return len(hashes)
+
+
+def index_reporter_message(sender, report, message) -> None:
+    """Answer intake's ``reporter_message_added``: the case finds the new words."""
+    index_report(report)
 
 
 SELECTIVE = 5000  # below this many cases, the rarest word drives the query
@@ -93,22 +143,23 @@ def search_clause(query: str | None, case_id_column) -> tuple:
     words = tokens(query)[:MAX_QUERY_TOKENS]
     if not words:
         return None, False
-    hashes = [keyed_hash(word, "search") for word in words]
+    # One entry per query word: the hashes of its forms (any may match).
+    groups = [tuple(keyed_hash(form, "search") for form in query_forms(word)) for word in words]
     counts = {}
-    for h in hashes:
-        sample = sa.select(CaseSearchToken.case_id).where(CaseSearchToken.token_hash == h).limit(SELECTIVE + 1)
-        counts[h] = db.session.scalar(sa.select(sa.func.count()).select_from(sample.subquery())) or 0
-    rarest = min(hashes, key=lambda h: counts[h])
+    for g in groups:
+        sample = sa.select(CaseSearchToken.case_id).where(CaseSearchToken.token_hash.in_(g)).limit(SELECTIVE + 1)
+        counts[g] = db.session.scalar(sa.select(sa.func.count()).select_from(sample.subquery())) or 0
+    rarest = min(groups, key=lambda g: counts[g])
     if counts[rarest] == 0:
         return sa.false(), True
     clauses = [
-        sa.exists().where(CaseSearchToken.token_hash == h, CaseSearchToken.case_id == case_id_column)
-        for h in hashes
-        if h != rarest or counts[rarest] > SELECTIVE
+        sa.exists().where(CaseSearchToken.token_hash.in_(g), CaseSearchToken.case_id == case_id_column)
+        for g in groups
+        if g != rarest or counts[rarest] > SELECTIVE
     ]
     if counts[rarest] <= SELECTIVE:
         ids = db.session.scalars(
-            sa.select(CaseSearchToken.case_id).where(CaseSearchToken.token_hash == rarest).distinct()
+            sa.select(CaseSearchToken.case_id).where(CaseSearchToken.token_hash.in_(rarest)).distinct()
         ).all()
         clauses.insert(0, case_id_column.in_(sorted(ids)))
     return sa.and_(*clauses), counts[rarest] <= SELECTIVE

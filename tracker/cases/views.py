@@ -12,8 +12,9 @@ from flask_login import current_user
 from tracker.accounts.permissions import roles_required
 from tracker.cases import permissions as perm
 from tracker.cases import workflow
+from tracker.cases.audit_trail import audit_events, body_people, describe, parse_audit_filters
 from tracker.cases.models import NOTE_KINDS, OUTCOMES, STATES, VERIFICATION_GRADES, Case, CaseNote
-from tracker.cases.queue import CursorError, counts, parse_filters, queue_page
+from tracker.cases.queue import SORT_LABELS, SORTS, CursorError, count_matching, counts, parse_filters, queue_page
 from tracker.cases.workflow import ACTIONS, TransitionError
 from tracker.core.db import utcnow
 from tracker.extensions import db
@@ -94,18 +95,25 @@ def queue():
     if not perm.can_view_queue(current_user):
         abort(403)
     filters = parse_filters(request.args)
+    sort = request.args.get("sort", "severity")
+    sort = sort if sort in SORTS else "severity"
     cursor = request.args.get("after") or None
+    before = request.args.get("before") or None
     try:
-        page = queue_page(current_user, filters, cursor)
+        page = queue_page(current_user, filters, cursor, before=before, sort=sort)
     except CursorError:
         flash(_("That page link is no longer valid; showing the first page."), "error")
-        page = queue_page(current_user, filters, None)
-        cursor = None
+        page = queue_page(current_user, filters, None, sort=sort)
+        cursor = before = None
+    searched = bool(filters.q) or len(filters.as_args()) > 0
     return render_template(
         "cases/queue.html",
         page=page,
         filters=filters,
-        cursor=cursor,
+        cursor=cursor or before,
+        sort=sort,
+        sorts=SORT_LABELS,
+        matching=count_matching(current_user, filters) if searched else None,
         counts=counts(current_user),
         now=utcnow(),
         **_filter_choices(),
@@ -137,8 +145,6 @@ def _load_for_work(ref: str) -> Case:
 def _case_context(case: Case, errors: dict | None = None, values: dict | None = None, contacts=None) -> dict:
     from tracker.accounts.models import User
     from tracker.cases.duplicates import suggest_duplicates
-    from tracker.cases.exports import audit_page
-
     reports = list(case.reports)
     messages = sorted(
         (m for r in reports for m in r.messages), key=lambda m: (m.created_at, m.id)
@@ -146,7 +152,7 @@ def _case_context(case: Case, errors: dict | None = None, values: dict | None = 
     notes = db.session.scalars(
         sa.select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id.desc())
     ).all()
-    events, _next = audit_page(current_user, case=case, limit=200)
+    events, _next = audit_events(current_user, case=case, limit=200)
     officers = db.session.scalars(
         sa.select(User)
         .where(User.body_id == case.body_id, User.role.in_(CASE_STAFF), User.is_active_account.is_(True))
@@ -160,7 +166,7 @@ def _case_context(case: Case, errors: dict | None = None, values: dict | None = 
         "reports": reports,
         "messages": messages,
         "notes": notes,
-        "events": events,
+        "events": describe(events, workflow.audit_labels()),
         "officers": officers,
         "moves": workflow.moves_for(case, current_user),
         "can_work": perm.can_work_case(current_user, case),
@@ -236,6 +242,8 @@ def transition(ref: str):
         db.session.commit()
         flash(_("Case %(ref)s was merged into %(target)s.", ref=case.ref, target=target.ref), "ok")
         return redirect(url_for("cases.case", ref=target.ref))
+    if action == "propose_escalation":
+        return _done(case, _("Escalation proposed: the supervisors of your body have been told."))
     return _done(case, _("Done: the case is now “%(state)s”.", state=STATES[case.state]))
 
 
@@ -245,7 +253,8 @@ def assign(ref: str):
     from tracker.accounts.models import User
 
     case = _load_for_work(ref)
-    raw = request.form.get("assignee", "")
+    # "Assign to me" is its own button: the select is sent too, whatever it shows.
+    raw = "me" if request.form.get("assign_me") else request.form.get("assignee", "")
     if raw == "me":
         assignee = current_user
     elif raw == "":
@@ -350,19 +359,16 @@ def photo(ref: str, photo_id: int):
 @bp.get("/cases/audit")
 @roles_required("supervisor")
 def audit():
-    from tracker.accounts.models import User
-    from tracker.cases.exports import audit_page
-
     if not perm.can_view_audit(current_user):
         abort(403)
+    labels = _labels()
+    filters = parse_audit_filters(request.args, current_user, labels["audit_actions"])
     before = request.args.get("before", "")
-    events, next_before = audit_page(current_user, before_id=int(before) if before.isdigit() else None)
-    actor_ids = {e.actor_user_id for e in events if e.actor_user_id}
-    actors = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
-    case_ids = {e.object_id for e in events if e.object_type == "case" and e.object_id}
-    refs = dict(db.session.execute(sa.select(Case.id, Case.ref).where(Case.id.in_(case_ids))).all()) if case_ids else {}
+    before_id = int(before) if before.isdigit() and len(before) < 19 else None
+    events, next_before = audit_events(current_user, filters, before_id=before_id)
     return render_template(
-        "cases/audit.html", events=events, next_before=next_before, actors=actors, refs=refs, **_labels()
+        "cases/audit.html", rows=describe(events, labels["audit_actions"]), next_before=next_before,
+        filters=filters, people=body_people(current_user), **labels,
     )
 
 

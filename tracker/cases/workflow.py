@@ -6,6 +6,7 @@ flushes: the caller (a view, the API, the CLI) commits once.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,9 +14,12 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from tracker.audit.labels import EVENT_LABELS
 from tracker.audit.service import record
 from tracker.cases import permissions as perm
+from tracker.cases.deadlines import triage_deadline
 from tracker.cases.models import OUTCOMES, STATES, VERIFICATION_GRADES, Case, CaseNote
+from tracker.cases.signals import case_moved
 from tracker.core.db import utcnow
 from tracker.extensions import db
 
@@ -54,8 +58,10 @@ OPERATIONS = {
 
 
 def audit_labels() -> dict:
-    """Translated titles of the case audit events, by action code."""
-    out = {"case." + k: v for k, v in ACTIONS.items()}
+    """Translated titles of every audit event, by action code: the case
+    moves and operations here, the rest from tracker.audit.labels."""
+    out = dict(EVENT_LABELS)
+    out.update({"case." + k: v for k, v in ACTIONS.items()})
     out.update({"case." + k: v for k, v in OPERATIONS.items()})
     out["cases.export"] = _l("Queue exported (CSV)")
     out["message.reporter"] = _l("Reporter sent a message")
@@ -88,9 +94,96 @@ _allow(["closed", "rejected", "resolved", "referred"], "reopen", "investigating"
 _allow(["new", "triaged", "investigating", "escalated", "awaiting_info", "rejected"], "merge", "merged", OFFICERS)
 
 
-REASON_REQUIRED = frozenset({"reject", "escalate", "refer", "reopen", "propose_escalation"})
-OUTCOME_REQUIRED = frozenset({"resolve"})
-TARGET_REQUIRED = frozenset({"refer", "merge"})
+@dataclass(frozen=True)
+class Context:
+    """What a move was given, checked: the reason, outcome, target (an
+    institution's name for refer, the surviving case for merge), the state
+    before and the time."""
+
+    reason: str
+    outcome: str | None
+    target: object
+    previous: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What an action needs beyond (state, role) and what it does besides
+    changing the state. ``guard`` must hold for the action to be offered and
+    allowed (its ``refusal`` is said otherwise); ``effect`` changes the case."""
+
+    needs_reason: bool = False
+    needs_outcome: bool = False
+    target: str | None = None  # "institution" (refer) or "case" (merge)
+    guard: Callable[[Case], bool] | None = None
+    refusal: object = None
+    effect: Callable[[Case, Context], None] | None = None
+
+
+def _triaged(case: Case, ctx: Context) -> None:
+    case.triaged_at = ctx.now
+
+
+def _investigating(case: Case, ctx: Context) -> None:
+    if case.triaged_at is None:
+        case.triaged_at = ctx.now
+
+
+def _proposed(case: Case, ctx: Context) -> None:
+    case.escalation_proposed_at = ctx.now
+
+
+def _escalated(case: Case, ctx: Context) -> None:
+    case.escalated_at = ctx.now
+    case.escalation_proposed_at = None
+    case.escalation_notified_at = None
+
+
+def _paused(case: Case, ctx: Context) -> None:
+    case.paused_from = ctx.previous
+
+
+def _resumed(case: Case, ctx: Context) -> None:
+    case.paused_from = None
+
+
+def _referred(case: Case, ctx: Context) -> None:
+    case.referred_to = ctx.target
+
+
+def _resolved(case: Case, ctx: Context) -> None:
+    case.outcome = ctx.outcome
+    case.resolved_at = ctx.now
+
+
+def _reopened(case: Case, ctx: Context) -> None:
+    case.outcome = None
+    case.resolved_at = None
+
+
+def _merged(case: Case, ctx: Context) -> None:
+    _merge_into(case, ctx.target)
+
+
+RULES: dict[str, Rule] = {
+    "triage": Rule(effect=_triaged),
+    "investigate": Rule(effect=_investigating),
+    # A pending proposal is not proposed again; a supervisor decides.
+    "propose_escalation": Rule(
+        needs_reason=True, effect=_proposed, guard=lambda case: case.escalation_proposed_at is None,
+        refusal=_l("Escalation was already proposed; a supervisor of your body will decide."),
+    ),
+    "escalate": Rule(needs_reason=True, effect=_escalated),
+    "request_info": Rule(effect=_paused),
+    "resume": Rule(effect=_resumed),
+    "refer": Rule(needs_reason=True, target="institution", effect=_referred),
+    "reject": Rule(needs_reason=True),
+    "resolve": Rule(needs_outcome=True, effect=_resolved),
+    "close": Rule(),
+    "reopen": Rule(needs_reason=True, effect=_reopened),
+    "merge": Rule(target="case", effect=_merged),
+}
 
 
 class TransitionError(Exception):
@@ -144,7 +237,11 @@ def allowed_actions(case: Case, actor) -> list[str]:
     if actor is not None and not perm.can_work_case(actor, case):
         return []
     role = _role_of(actor)
-    return [a for a in ACTIONS if (case.state, a) in TRANSITIONS and role in TRANSITIONS[(case.state, a)][1]]
+    return [
+        a for a in ACTIONS
+        if (case.state, a) in TRANSITIONS and role in TRANSITIONS[(case.state, a)][1]
+        and (RULES[a].guard is None or RULES[a].guard(case))
+    ]
 
 
 def check(case: Case, action: str, actor) -> str:
@@ -171,6 +268,9 @@ def check(case: Case, action: str, actor) -> str:
         else:
             msg = _("Only a supervisor can do this.")
         raise TransitionError(msg, field="action", code="role")
+    guard = RULES[action].guard
+    if guard is not None and not guard(case):
+        raise TransitionError(str(RULES[action].refusal), field="action", code="guard")
     return next_state
 
 
@@ -194,22 +294,49 @@ def perform(
     its reference (text) for ``refer``.
     """
     next_state = check(case, action, actor)
-    now = now or utcnow()
+    rule = RULES[action]
     reason = _clean(reason)
-    if action in REASON_REQUIRED and not reason:
+    if rule.needs_reason and not reason:
         raise TransitionError(_("Please give a reason."), field="reason", code="reason_required")
-    if action in OUTCOME_REQUIRED and outcome not in OUTCOMES:
+    if rule.needs_outcome and outcome not in OUTCOMES:
         raise TransitionError(_("Please choose an outcome."), field="outcome", code="outcome_required")
-    survivor: Case | None = None
-    if action == "refer":
-        target = _clean(target if isinstance(target, str) else None)
-        if not target:
+    ctx = Context(reason, outcome if rule.needs_outcome else None, _checked_target(case, rule, target),
+                  case.state, now or utcnow())
+    note_id = _note(case, actor, ctx.reason, "reason", action).id if ctx.reason else None
+    if next_state == PREVIOUS:
+        next_state = case.paused_from if case.paused_from in OPEN_STATES else "investigating"
+    if rule.effect is not None:
+        rule.effect(case, ctx)
+    if next_state != STAY:
+        case.state = next_state
+    case.updated_at = ctx.now
+    db.session.flush()
+    _audit(
+        action,
+        case,
+        actor,
+        **{"from": ctx.previous, "to": case.state},
+        outcome=ctx.outcome,
+        target_case_id=ctx.target.id if isinstance(ctx.target, Case) else None,
+        note_id=note_id,
+    )
+    case_moved.send(None, case=case, action=action, actor=actor)
+    return case
+
+
+def _checked_target(case: Case, rule: Rule, target):
+    """The institution (text, for refer) or the surviving case (for merge),
+    checked; None for actions that take no target."""
+    if rule.target == "institution":
+        text = _clean(target if isinstance(target, str) else None)
+        if not text:
             raise TransitionError(
                 _("Please name the institution and its reference."), field="target", code="target_required"
             )
-        if len(target) > 200:
+        if len(text) > 200:
             raise TransitionError(_("Please keep this under 200 characters."), field="target", code="too_long")
-    if action == "merge":
+        return text
+    if rule.target == "case":
         survivor = target if isinstance(target, Case) else None
         if survivor is None:
             raise TransitionError(_("Please choose the case to merge into."), field="target", code="target_required")
@@ -223,54 +350,8 @@ def perform(
             raise TransitionError(
                 _("The case to merge into is already merged or closed."), field="target", code="target_invalid"
             )
-
-    previous = case.state
-    note_id = _note(case, actor, reason, "reason", action).id if reason else None
-
-    if action == "propose_escalation":
-        case.escalation_proposed_at = now
-    elif next_state == PREVIOUS:
-        next_state = case.paused_from if case.paused_from in OPEN_STATES else "investigating"
-        case.paused_from = None
-    if next_state != STAY:
-        case.state = next_state
-
-    if action == "triage":
-        case.triaged_at = now
-    elif action == "investigate" and case.triaged_at is None:
-        case.triaged_at = now
-    elif action == "escalate":
-        case.escalated_at = now
-        case.escalation_proposed_at = None
-        case.escalation_notified_at = None
-    elif action == "request_info":
-        case.paused_from = previous
-    elif action == "refer":
-        case.referred_to = target
-    elif action == "resolve":
-        case.outcome = outcome
-        case.resolved_at = now
-    elif action == "reopen":
-        case.outcome = None
-        case.resolved_at = None
-    elif action == "merge":
-        _merge_into(case, survivor)
-    case.updated_at = now
-    db.session.flush()
-    _audit(
-        action,
-        case,
-        actor,
-        **{"from": previous, "to": case.state},
-        outcome=outcome if action == "resolve" else None,
-        target_case_id=survivor.id if survivor is not None else None,
-        note_id=note_id,
-    )
-    if action in ("escalate", "propose_escalation"):
-        from tracker.cases.escalation import notify_supervisors
-
-        notify_supervisors(case, action, after_commit=True)
-    return case
+        return survivor
+    return None
 
 
 def _merge_into(case: Case, survivor: Case) -> None:
@@ -346,8 +427,6 @@ def override_severity(case: Case, actor, severity: str, reason: str | None) -> C
     case.severity_rank = SEVERITY_ORDER[severity]
     case.severity_overridden = True
     if case.state == "new":
-        from tracker.cases.escalation import triage_deadline
-
         case.triage_due_at = case.created_at + triage_deadline(severity)
     case.updated_at = utcnow()
     db.session.flush()
@@ -436,6 +515,6 @@ class Move:
 
 def moves_for(case: Case, actor) -> list[Move]:
     return [
-        Move(a, str(ACTIONS[a]), a in REASON_REQUIRED, a in OUTCOME_REQUIRED, a in TARGET_REQUIRED)
+        Move(a, str(ACTIONS[a]), RULES[a].needs_reason, RULES[a].needs_outcome, RULES[a].target is not None)
         for a in allowed_actions(case, actor)
     ]

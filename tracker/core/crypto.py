@@ -34,9 +34,17 @@ def _cipher() -> MultiFernet:
     ext = current_app.extensions.setdefault("tracker_crypto", {})
     raw = current_app.config["TRACKER_FIELD_KEYS"]
     if ext.get("raw") != raw:
+        keys = _keys_from_config(raw)
         ext["raw"] = raw
-        ext["cipher"] = MultiFernet(_keys_from_config(raw))
+        ext["cipher"] = MultiFernet(keys)
+        ext["first"] = keys[0]
     return ext["cipher"]
+
+
+def key_count() -> int:
+    """How many field keys are configured (the first encrypts)."""
+    _cipher()
+    return len(_keys_from_config(current_app.config["TRACKER_FIELD_KEYS"]))
 
 
 def validate_keys(value: str) -> None:
@@ -86,6 +94,29 @@ def rotate(token: bytes | None) -> bytes | None:
     if token is None:
         return None
     return _cipher().rotate(bytes(token))
+
+
+def under_first_key(token: bytes | None) -> bool:
+    """Whether ``token`` is already encrypted with the first key (nothing to rotate)."""
+    if token is None:
+        return True
+    _cipher()
+    try:
+        current_app.extensions["tracker_crypto"]["first"].decrypt(bytes(token))
+    except InvalidToken:
+        return False
+    return True
+
+
+def rotate_if_needed(token: bytes | None) -> bytes | None:
+    """``token`` re-encrypted under the first key, or None when it already is.
+    Raises DecryptionError when no configured key opens it."""
+    if under_first_key(token):
+        return None
+    try:
+        return rotate(token)
+    except InvalidToken as exc:
+        raise DecryptionError("field cannot be decrypted with the configured keys") from exc
 
 
 def _pepper() -> bytes:

@@ -6,7 +6,8 @@ migration diffs stable between SQLite and PostgreSQL.
 from datetime import datetime, timezone
 
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import DeclarativeBase, scoped_session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -24,3 +25,30 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """Naive UTC timestamp (stored the same way on SQLite and PostgreSQL)."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means "the database cannot answer now" (down,
+    restarting, connection lost, locked): a 503 and a retry, not a 500."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError)
+
+
+def safe_rollback(session) -> None:
+    """Roll ``session`` (a Session or a scoped_session) back; if even that
+    fails (the connection is gone), throw the session and its connection
+    away instead of raising."""
+    try:
+        session.rollback()
+        return
+    except Exception:  # noqa: BLE001 - the connection is broken: discard it
+        pass
+    scoped = isinstance(session, scoped_session)
+    steps = [lambda: (session() if scoped else session).invalidate()]
+    steps.append(session.remove if scoped else session.close)
+    for step in steps:
+        try:
+            step()
+        except Exception:  # noqa: BLE001, S110 - nothing more can be done
+            pass

@@ -100,12 +100,15 @@ def _rebuild_rollups() -> None:
 def demo_command(reports: int, seed: int, pulses: int | None, if_empty: bool) -> None:
     """Load the fictional demo country, demo logins and synthetic reports.
 
-    Synthetic reports have no receipt and no audit events of their own (one
-    "demo.loaded" event records the load); three real reports are filed
-    through the intake service and their demo receipts are printed.
+    Synthetic reports have no receipt; their cases get a believable audit
+    history (tracker.demo.history), and one "demo.loaded" event records the
+    load. Three real reports are filed through the intake service and their
+    demo receipts are printed.
     """
     from tracker.audit.service import record
     from tracker.demo.reference import load_reference_data
+    from tracker.cases.models import Case
+    from tracker.demo.history import write_case_history
     from tracker.demo.synthetic import generate
     from tracker.extensions import db
     from tracker.intake.models import Report
@@ -125,9 +128,14 @@ def demo_command(reports: int, seed: int, pulses: int | None, if_empty: bool) ->
     db.session.commit()
 
     started = time.perf_counter()
+    first_case = (db.session.scalar(sa.select(sa.func.max(Case.id))) or 0) + 1
     with click.progressbar(length=reports, label="Synthetic reports", show_pos=True) as bar:
         result = generate(reports, seed, standalone_pulses=pulses, progress=bar.update)
     db.session.commit()
+    events = write_case_history(first_case, seed)
+    db.session.commit()
+    if events:
+        click.echo(f"Wrote {events} audit events: the synthetic cases' history, in time order.")
     click.echo(
         f"Added {result.reports} synthetic reports, {result.pulses} trust-pulse answers and "
         f"{result.messages} messages in {time.perf_counter() - started:.1f} s."

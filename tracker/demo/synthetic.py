@@ -464,10 +464,10 @@ class GenerateResult:
     states: dict[str, int] = field(default_factory=dict)
 
 
-def _search_hashes(text: str) -> list[str]:
+def _search_hashes(text: str, language: str | None = None) -> list[str]:
     from tracker.cases.search import token_hashes
 
-    return token_hashes(text)
+    return token_hashes(text, language)
 
 
 class _Pools:
@@ -476,7 +476,7 @@ class _Pools:
     def __init__(self, rng: random.Random):
         # (ciphertext, search-index token hashes) per narrative.
         self.narratives = {
-            lang: [(encrypt_text(t), _search_hashes(t)) for t in texts] for lang, texts in NARRATIVES.items()
+            lang: [(encrypt_text(t), _search_hashes(t, lang)) for t in texts] for lang, texts in NARRATIVES.items()
         }
         self.places = {lang: [encrypt_text(t) for t in texts] for lang, texts in PLACES.items()}
         self.officer = {lang: encrypt_text(t) for lang, t in OFFICER_MESSAGES.items()}

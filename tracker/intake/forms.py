@@ -26,6 +26,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from tracker.core.db import database_unavailable, safe_rollback
 from tracker.core.i18n import localized
 from tracker.extensions import db
 from tracker.intake.models import NEEDS, PARTS_OF_DAY, PRECISIONS, PULSE_QUESTIONS, PULSE_SCALE, RELATIONSHIPS, VICTIM_GROUPS
@@ -95,6 +96,27 @@ def unit_choices(lang: str | None = None) -> dict:
 def operation_choices(lang: str | None = None) -> list:
     ops = db.session.scalars(sa.select(Operation).order_by(Operation.code)).all()
     return _options([("", _l("Don't know / none"))] + [(o.code, localized(o.names, lang)) for o in ops])
+
+
+# The reference choices last loaded, per language, so that a submitted report
+# form can be shown again with what was typed while the database is away.
+_LAST_CHOICES: dict = {}
+
+
+def reference_choices(lang: str | None, submitted: bool) -> tuple | None:
+    """(regions, forces, units, operations) for the report form. When the
+    database cannot answer and a form was submitted, the last choices loaded
+    by this process (or None: then only what was typed is offered); a form
+    asked for afresh fails as any page does (503)."""
+    try:
+        choices = (region_choices(lang), force_choices(lang), unit_choices(lang), operation_choices(lang))
+    except sa.exc.SQLAlchemyError as exc:
+        if not (submitted and database_unavailable(exc)):
+            raise
+        safe_rollback(db.session)
+        return _LAST_CHOICES.get(lang)
+    _LAST_CHOICES[lang] = choices
+    return choices
 
 
 def _options(pairs) -> list[SelectChoice]:
@@ -167,10 +189,14 @@ class ReportForm(_PulseMixin, FlaskForm):
 
     def __init__(self, *args, lang: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.region.groups = region_choices(lang)
-        self.force.choices = force_choices(lang)
-        self.unit.groups = unit_choices(lang)
-        self.operation.choices = operation_choices(lang)
+        choices = reference_choices(lang, submitted=self.is_submitted())
+        if choices is not None:
+            self.region.groups, self.force.choices, self.unit.groups, self.operation.choices = choices
+        else:  # database away, nothing cached: offer back exactly what was typed
+            self.region.groups = {"": [(self.region.data, self.region.data)]} if self.region.data else {}
+            self.unit.groups = {"": [(self.unit.data, self.unit.data)]} if self.unit.data else {}
+            for select in (self.force, self.operation):
+                select.choices = _options([("", "")] + ([(select.data, select.data)] if select.data else []))
         for name in ("harm_" + k for k in HARM_NUMBERS):
             getattr(self, name).render_kw = {"type": "number", "min": "0", "max": "100000", "inputmode": "numeric"}
         if not self.idempotency_key.data:

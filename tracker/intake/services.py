@@ -45,6 +45,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker.audit.service import record
 from tracker.cases.intake import open_case_for_report
+from tracker.intake.signals import reporter_message_added
 from tracker.cases.models import STATES
 from tracker.cases.severity import compute_severity
 from tracker.core.crypto import decrypt_text, encrypt_bytes, encrypt_text, keyed_hash
@@ -314,6 +315,7 @@ def add_reporter_message(report: Report, body: str, *, by=None) -> Message:
         object_id=message.id,
         data={"report_id": report.id, "case_id": case.id if case is not None else None},
     )
+    reporter_message_added.send(None, report=report, message=message)
     return message
 
 

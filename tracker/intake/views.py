@@ -21,6 +21,7 @@ from flask_login import current_user
 from tracker.accounts.permissions import roles_required
 from tracker.cases.models import STATES
 from tracker.core.crypto import DecryptionError, decrypt_text, encrypt_text
+from tracker.core.errors import keep_typed
 from tracker.core.i18n import current_language
 from tracker.extensions import db
 from tracker.intake import partner as partner_services
@@ -122,6 +123,24 @@ def report():
                         partner=_filing_partner(), refused=refused),
         status,
     )
+
+
+def _report_again(message: str, status: int):
+    """The report form again with everything typed and ``message``, when its
+    POST was refused (CSRF or origin check) or could not be saved (database
+    away: 503). The idempotency key is kept, so sending again files once."""
+    form = ReportForm(lang=current_language())
+    photos_sent = any(s and s.filename for s in request.files.getlist("photos"))
+    return (
+        render_template("intake/report.html", form=form, errors={}, notice=message, photos_sent=photos_sent,
+                        partner=_filing_partner()),
+        status,
+    )
+
+
+@bp.record_once
+def _keep_typed(state) -> None:
+    keep_typed(state.app, "intake.report", _report_again)
 
 
 @bp.get("/report/receipt")

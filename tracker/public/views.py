@@ -2,6 +2,8 @@
 from flask import Blueprint, render_template
 import sqlalchemy as sa
 
+from tracker.core.db import database_unavailable, safe_rollback
+from tracker.core.errors import RETRY_AFTER_SECONDS
 from tracker.extensions import db
 
 bp = Blueprint("public", __name__, template_folder="templates")
@@ -14,7 +16,15 @@ def home():
 
 @bp.get("/healthz")
 def healthz():
-    db.session.execute(sa.text("SELECT 1"))
+    """200 when the app can reach its database, else 503 with Retry-After
+    (for the proxy's or the orchestrator's health checks)."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        if not database_unavailable(exc):
+            raise
+        safe_rollback(db.session)
+        return {"status": "unavailable", "database": "unreachable"}, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return {"status": "ok"}
 
 
