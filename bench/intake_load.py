@@ -26,6 +26,10 @@ What it prints (issue 8, items 4 and 7):
    (39.9 against 58 there), so a machine shared with other work (whose
    ceiling is lower) is not flooded beyond what the attack was.
 
+The global budget of receipt hashes for lookups (tracker.intake.limits) is
+sized for two free cores; it is scaled to the measured ceiling in the same
+way, unless --shipped-budget.
+
 Also printed: the server CPU per report (gunicorn master and workers, from
 /proc) beside the CPU of one receipt hash, a ratio that does not depend on
 what else the machine is doing.
@@ -421,6 +425,8 @@ def main() -> int:
                          "the attack of issue 8: 39.9 guesses/s against 58 hashes/s; about 40/s on two free cores)")
     ap.add_argument("--flood-addresses", type=int, default=50)
     ap.add_argument("--ceiling-seconds", type=float, default=6)
+    ap.add_argument("--shipped-budget", action="store_true",
+                    help="use the shipped lookup hash budget as is, not scaled to the measured ceiling")
     ap.add_argument("--no-redis", action="store_true", help="memory counters (per worker) instead of a throwaway Redis")
     ap.add_argument("--max-seconds", type=float, default=240, help="hard stop for the whole run")
     args = ap.parse_args()
@@ -443,6 +449,16 @@ def main() -> int:
         print(f"receipt-hash ceiling ({args.workers} processes, production scrypt): {ceiling:.1f} hashes/s "
               f"({hash_ms:.1f} ms CPU per hash)", flush=True)
 
+        if not args.shipped_budget:
+            # The shipped lookup budget (2 + 1 receipt hashes a second) is sized
+            # for two free cores (~58 hashes/s). On a machine that computes
+            # fewer, keep the same share of its capacity.
+            share = ceiling / 58
+            stack.env["TRACKER_RATELIMIT_LOOKUP_GLOBAL"] = f"{max(1, round(120 * share))} per minute"
+            stack.env["TRACKER_RATELIMIT_LOOKUP_SUSPECT"] = f"{max(1, round(60 * share))} per minute"
+            print(f"lookup hash budget scaled to this machine: {stack.env['TRACKER_RATELIMIT_LOOKUP_GLOBAL']} + "
+                  f"{stack.env['TRACKER_RATELIMIT_LOOKUP_SUSPECT']} for addresses that guessed wrong "
+                  f"(shipped: 2 + 1 per second for ~58 hashes/s; --shipped-budget keeps those)", flush=True)
         stack.start_gunicorn()
         # Warm up every worker (imports, first queries), from throwaway addresses.
         warm = Addresses(9)
