@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from tracker.cases.models import Case, CaseSearchToken
 from tracker.extensions import db
+from tracker.intake.models import Report, ReportCategory
 
 WINDOW = timedelta(days=3)
 MAX_CANDIDATES = 200
@@ -41,7 +42,6 @@ def _district_ids(region) -> list[int]:
 
 
 def _categories(case_ids: list[int]) -> dict[int, set[str]]:
-    from tracker.intake.models import Report, ReportCategory
 
     out: dict[int, set[str]] = {}
     if not case_ids:

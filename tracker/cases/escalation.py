@@ -27,6 +27,7 @@ from tracker.cases.workflow import TransitionError, perform
 from tracker.core.db import utcnow
 from tracker.core.mail import MailError, send_mail
 from tracker.extensions import db
+from tracker.intake.models import IdempotencyKey, SEVERITIES
 
 _PENDING = "tracker_case_notifications"
 RETRY_WINDOW = timedelta(hours=48)
@@ -144,7 +145,6 @@ def _mail_supervisors(session: Session, body_id: int, compose) -> bool:
 
 
 def _severity_label(case: Case) -> str:
-    from tracker.intake.models import SEVERITIES
 
     return str(SEVERITIES.get(case.severity, case.severity))
 
@@ -294,7 +294,6 @@ def sweep(now: datetime | None = None) -> dict:
     (retrying failed mails of the last RETRY_WINDOW), and purge idempotency
     keys older than 24 hours. Commits in batches. Safe to run twice or
     concurrently: a case escalates once, and is mailed about once."""
-    from tracker.intake.models import IdempotencyKey
 
     now = now or utcnow()
     escalated = 0

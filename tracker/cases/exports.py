@@ -19,6 +19,7 @@ from tracker.cases import permissions as perm
 from tracker.cases.queue import ORDER, QueueFilters, filtered_query
 from tracker.cases.workflow import TransitionError
 from tracker.extensions import db
+from tracker.intake.models import Report, ReportCategory
 
 CSV_COLUMNS = (
     "ref",
@@ -55,7 +56,6 @@ def _cell(value) -> str:
 def export_rows(user, filters: QueueFilters):
     """Yield dicts of CSV_COLUMNS for every case matching ``filters``, in
     queue order, in keyset batches."""
-    from tracker.intake.models import Report, ReportCategory
     from tracker.reference.models import Force, Region
 
     regions = {r.id: r for r in db.session.scalars(sa.select(Region))}

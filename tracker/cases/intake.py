@@ -11,7 +11,7 @@ from tracker.cases.deadlines import set_triage_deadline
 from tracker.cases.escalation import escalate_on_intake
 from tracker.cases.models import Case
 from tracker.cases.search import index_report
-from tracker.cases.severity import severity_rank
+from tracker.intake.severity import severity_rank
 from tracker.core.db import utcnow
 from tracker.extensions import db
 from tracker.reference.routing import route

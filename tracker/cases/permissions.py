@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tracker.extensions import db
+from tracker.intake.models import Report
 
 CASE_ROLES = frozenset({"officer", "supervisor"})
 
@@ -95,7 +96,6 @@ def can_view_status(user, case) -> bool:
         return True
     if _role(user) != "partner" or case is None or getattr(user, "organisation_id", None) is None:
         return False
-    from tracker.intake.models import Report
 
     return bool(
         db.session.scalar(

@@ -18,6 +18,8 @@ from tracker.cases.search import search_clause
 from tracker.cases.workflow import OPEN_STATES
 from tracker.core.db import utcnow
 from tracker.extensions import db
+from tracker.intake.models import Report, ReportCategory, SEVERITIES
+from tracker.intake.severity import severity_rank
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -60,8 +62,6 @@ def parse_filters(args) -> QueueFilters:
     """Read filters from a mapping (query string or JSON); unknown values are
     reported in ``errors`` and ignored, never a server error."""
     from flask_babel import gettext as _
-
-    from tracker.intake.models import SEVERITIES
     from tracker.reference.models import CATEGORIES, Force, Region
 
     f = QueueFilters()
@@ -127,7 +127,6 @@ def region_and_descendants(pcode: str) -> list[int]:
 
 def filtered_query(user, filters: QueueFilters, now: datetime | None = None) -> sa.Select:
     """SELECT of the user's body's cases matching ``filters`` (unordered)."""
-    from tracker.intake.models import Report, ReportCategory
     from tracker.reference.models import Force
 
     now = now or utcnow()
@@ -144,7 +143,6 @@ def filtered_query(user, filters: QueueFilters, now: datetime | None = None) -> 
     elif filters.state != "all":
         stmt = stmt.where(Case.state == filters.state)
     if filters.severity:
-        from tracker.cases.severity import severity_rank
 
         stmt = stmt.where(Case.severity_rank == severity_rank(filters.severity))
     if filters.region:

@@ -18,6 +18,7 @@ from tracker.cases.queue import SORT_LABELS, SORTS, CursorError, count_matching,
 from tracker.cases.workflow import ACTIONS, TransitionError
 from tracker.core.db import utcnow
 from tracker.extensions import db
+from tracker.intake.models import NEEDS, PARTS_OF_DAY, PRECISIONS, Photo, RELATIONSHIPS, Report, ReportCategory, SEVERITIES, VICTIM_GROUPS
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 
@@ -33,7 +34,6 @@ def _no_store(resp):
 
 
 def _labels() -> dict:
-    from tracker.intake.models import NEEDS, PARTS_OF_DAY, PRECISIONS, RELATIONSHIPS, SEVERITIES, VICTIM_GROUPS
     from tracker.reference.models import CATEGORIES
 
     tables = {
@@ -68,7 +68,6 @@ def _filter_choices() -> dict:
 
 def _queue_extras(cases: list[Case]) -> dict:
     """Categories and region names for one page of cases (two queries)."""
-    from tracker.intake.models import Report, ReportCategory
     from tracker.reference.models import Region
 
     ids = [c.id for c in cases]
@@ -306,7 +305,6 @@ def add_note(ref: str):
 @bp.post("/cases/<ref>/messages")
 @roles_required(*CASE_STAFF)
 def message(ref: str):
-    from tracker.intake.models import Report
 
     case = _load_for_work(ref)
     report = None
@@ -341,7 +339,6 @@ def reveal(ref: str):
 def photo(ref: str, photo_id: int):
     """A photo, decrypted in memory for this response only."""
     from tracker.core.crypto import decrypt_bytes
-    from tracker.intake.models import Photo, Report
 
     case = _load_for_work(ref)
     item = db.session.get(Photo, photo_id)

@@ -18,10 +18,11 @@ from tracker.audit.labels import EVENT_LABELS
 from tracker.audit.service import record
 from tracker.cases import permissions as perm
 from tracker.cases.deadlines import triage_deadline
-from tracker.cases.models import OUTCOMES, STATES, VERIFICATION_GRADES, Case, CaseNote
+from tracker.cases.models import OUTCOMES, STATES, VERIFICATION_GRADES, Case, CaseNote, CaseSearchToken
 from tracker.cases.signals import case_moved
 from tracker.core.db import utcnow
 from tracker.extensions import db
+from tracker.intake.models import Message, Report, SEVERITY_ORDER
 
 OFFICERS = frozenset({"officer", "supervisor"})
 SUPERVISORS = frozenset({"supervisor"})
@@ -357,9 +358,6 @@ def _checked_target(case: Case, rule: Rule, target):
 def _merge_into(case: Case, survivor: Case) -> None:
     """Reports (and their search tokens) move to the survivor; the merged
     case points to it. The survivor keeps the higher severity."""
-    from tracker.cases.models import CaseSearchToken
-    from tracker.intake.models import Report
-
     db.session.execute(sa.update(Report).where(Report.case_id == case.id).values(case_id=survivor.id))
     db.session.execute(
         sa.update(CaseSearchToken).where(CaseSearchToken.case_id == case.id).values(case_id=survivor.id)
@@ -413,7 +411,6 @@ def set_verification(case: Case, actor, grade: str) -> Case:
 def override_severity(case: Case, actor, severity: str, reason: str | None) -> Case:
     """Override the computed severity, with a written reason. Audited.
     The triage deadline follows the new severity if the case is still new."""
-    from tracker.intake.models import SEVERITY_ORDER
 
     _require_work(case, actor, perm.can_override_severity)
     if severity not in SEVERITY_ORDER:
@@ -468,7 +465,6 @@ def reveal_contact(case: Case, actor, reason: str | None) -> list[dict]:
 def message_reporter(case: Case, actor, body: str | None, report=None):
     """Send a message to the reporter (the case's first report, or the one
     given); they read it at /followup. Audited by id."""
-    from tracker.intake.models import Message
 
     _require_work(case, actor, perm.can_message_reporter)
     body = _clean(body)
@@ -496,7 +492,6 @@ def mark_news_read(case: Case, actor) -> None:
     audited: it is a view, not a change of substance)."""
     if case.has_news and perm.can_view_case(actor, case):
         case.has_news = False
-        from tracker.intake.models import Report
 
         db.session.execute(sa.update(Report).where(Report.case_id == case.id).values(has_news=False))
         db.session.flush()

@@ -56,6 +56,7 @@ from flask import current_app
 from tracker.core.crypto import encrypt_json, encrypt_text
 from tracker.core.db import utcnow
 from tracker.extensions import db
+from tracker.intake.models import SEVERITY_ORDER
 
 BATCH_SIZE = 5000
 DAYS = 365
@@ -130,7 +131,6 @@ SEVERITY_TRUST_PENALTY = {"critical": 1.0, "high": 0.6, "medium": 0.25, "low": 0
 LANGUAGE_WEIGHTS = {"es": 45, "en": 30, "ar": 15, "fr": 10}
 RELATIONSHIP_WEIGHTS = {"victim": 30, "witness": 30, "family": 20, "community": 12, "organisation": 8}
 PARTS_OF_DAY = ("morning", "afternoon", "evening", "night")
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 OUTCOME_WEIGHTS = {"substantiated": 30, "partly_substantiated": 25, "not_substantiated": 25, "unable_to_determine": 20}
 REFERRED_TO = ("Public Prosecutor's Office", "Ombudsman of Valdoria", "Military Justice Directorate")
 
@@ -346,7 +346,7 @@ def _precompute_routes(world: _World) -> None:
 
 
 def _severity_function():
-    from tracker.cases.severity import compute_severity
+    from tracker.intake.severity import compute_severity
 
     cache: dict[tuple, str] = {}
 

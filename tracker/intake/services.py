@@ -47,7 +47,7 @@ from tracker.audit.service import record
 from tracker.cases.intake import open_case_for_report
 from tracker.intake.signals import reporter_message_added
 from tracker.cases.models import STATES
-from tracker.cases.severity import compute_severity
+from tracker.intake.severity import compute_severity
 from tracker.core.crypto import decrypt_text, encrypt_bytes, encrypt_text, keyed_hash
 from tracker.core.db import utcnow
 from tracker.extensions import db

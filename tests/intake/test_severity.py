@@ -1,7 +1,7 @@
 """compute_severity: every branch of the DESIGN §4 rule."""
 import pytest
 
-from tracker.cases.severity import CRITICAL_CATEGORIES, HIGH_CATEGORIES, MEDIUM_CATEGORIES, compute_severity, severity_rank
+from tracker.intake.severity import CRITICAL_CATEGORIES, HIGH_CATEGORIES, MEDIUM_CATEGORIES, compute_severity, severity_rank
 from tracker.reference.models import CATEGORIES
 
 

@@ -18,6 +18,8 @@ The rule, first match wins:
 """
 from collections.abc import Iterable, Mapping
 
+from tracker.intake.models import SEVERITY_ORDER
+
 CRITICAL_CATEGORIES = frozenset({"killing", "torture", "sexual_violence", "disappearance"})
 HIGH_CATEGORIES = frozenset(
     {
@@ -42,7 +44,6 @@ MEDIUM_CATEGORIES = frozenset(
         "collective_punishment",
     }
 )
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
 def _count(harm: Mapping, key: str) -> int:
@@ -77,4 +78,4 @@ def compute_severity(categories: Iterable[str], harm: Mapping | None, victims: M
 
 def severity_rank(severity: str) -> int:
     """0 for critical … 3 for low (the queue sorts on it)."""
-    return SEVERITY_RANK[severity]
+    return SEVERITY_ORDER[severity]
