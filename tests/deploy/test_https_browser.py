@@ -60,6 +60,10 @@ def _submit(page, selector="form button[type=submit], form input[type=submit]"):
     assert EXPIRED not in content and REFUSED not in content, f"form refused at {page.url}"
 
 
+def _next_step(page):
+    page.locator(".step:not([hidden]) button[name=nav][value=next]").click()
+
+
 def _assert_secure_cookies(page):
     cookies = page.context.cookies()
     assert cookies, "no cookie set"
@@ -77,12 +81,18 @@ def test_phone_reports_follows_up_and_staff_sign_in_over_https(https_stack, new_
     assert response.status == 200
     assert response.headers.get("strict-transport-security"), "HTTPS not seen behind the proxy"
     assert response.headers["referrer-policy"] == "no-referrer"
+    # The form comes in steps (switched in the page with JavaScript); photos
+    # are chosen on the last one, the review.
     page.check("input[name=categories][value=arbitrary_detention]")
     page.fill("#narrative", "They took my neighbour away at night.")
+    _next_step(page)
     page.fill("#occurred_on", (date.today() - timedelta(days=4)).isoformat())
+    _next_step(page)
     page.select_option("#region", page.locator("#region option:not([value=''])").first.get_attribute("value"))
+    for _ in range(3):
+        _next_step(page)
     page.set_input_files("#photos", files=[{"name": "street.jpg", "mimeType": "image/jpeg", "buffer": big_jpeg()}])
-    _submit(page, "form.report-form button[type=submit]")
+    _submit(page, ".step:not([hidden]) button[name=nav][value=send]")
     receipt = page.locator("#receipt").inner_text().strip()
     assert RECEIPT.match(receipt), page.content()[:2000]
     _assert_secure_cookies(page)
