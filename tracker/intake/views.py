@@ -182,7 +182,7 @@ def _followup_again(message: str, status: int):
     view = services.followup_view(report, current_language())
     return (
         render_template("intake/followup_status.html", view=view, message_form=MessageForm(),
-                        errors={"body": message}),
+                        photo_form=FollowupPhotoForm(), errors={"body": message}),
         status,
     )
 
