@@ -220,8 +220,9 @@ def test_wrong_receipts_are_refused_then_rate_limited(client, app):
         codes.append(client.post("/followup", data={"csrf_token": token, "action": "lookup",
                                                      "receipt": "0000 1111 2222 3333"}).status_code)
     assert codes[-1] == 429 and 400 in codes
-    page = client.post("/followup", data={"csrf_token": token, "action": "lookup", "receipt": "x"}).get_data(as_text=True)
-    assert "Too many attempts" in page
+    resp = client.post("/followup", data={"csrf_token": token, "action": "lookup", "receipt": "x"})
+    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) > 0
+    assert "Too many wrong codes were tried from your connection. Please try again in" in resp.get_data(as_text=True)
 
 
 def test_successful_lookups_do_not_count_against_the_limit(client, make_report):

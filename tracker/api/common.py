@@ -1,5 +1,6 @@
 """Shared plumbing of the JSON API: reading a JSON body safely, the error
-shape, the response language, and the rate-limit values.
+shape and the response language. The rate limits, shared with the HTML
+forms (one counter per address for both), are in tracker.intake.limits.
 
 Every error is JSON: ``{"error": "<message>", "errors": {"<field>": "<message>"}}``
 (``errors`` only when particular fields are at fault; body-level problems use
@@ -14,28 +15,6 @@ from collections.abc import Mapping
 from flask import current_app, jsonify, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
-
-# Rate-limit scopes shared with the HTML pages, so that the form and the API
-# draw on the same counters for the same client.
-REPORT_LIMIT_SCOPE = "report-submission"
-LOOKUP_LIMIT_SCOPE = "receipt-lookup"
-PULSE_LIMIT_SCOPE = "pulse-answers"
-
-
-def report_limit() -> str:
-    """Report submissions per client (config RATELIMIT_REPORT, as for the form)."""
-    return current_app.config["RATELIMIT_REPORT"]
-
-
-def lookup_limit() -> str:
-    """Failed receipt lookups per client (config RATELIMIT_FOLLOWUP, as for /followup)."""
-    return current_app.config["RATELIMIT_FOLLOWUP"]
-
-
-def pulse_limit() -> str:
-    """Standalone pulse answers per client (RATELIMIT_PULSE, else RATELIMIT_REPORT, as for /pulse)."""
-    return current_app.config.get("RATELIMIT_PULSE") or current_app.config["RATELIMIT_REPORT"]
-
 
 class ApiError(Exception):
     """An error response: status, message, optional field errors."""

@@ -6,42 +6,28 @@ service, commit once, answer. Rules live in the services.
 """
 from __future__ import annotations
 
-from flask import current_app, g, jsonify
+from flask import current_app, jsonify
 from flask_babel import gettext as _
 
 from tracker.api import bp
-from tracker.api.common import (
-    LOOKUP_LIMIT_SCOPE,
-    PULSE_LIMIT_SCOPE,
-    REPORT_LIMIT_SCOPE,
-    ApiError,
-    in_language,
-    json_body,
-    lookup_limit,
-    pulse_limit,
-    report_limit,
-    request_language,
-    validation_error,
-)
-from tracker.extensions import db, limiter
-from tracker.intake import services
+from tracker.api.common import ApiError, in_language, json_body, request_language, validation_error
+from tracker.extensions import db
+from tracker.intake import limits, services
 from tracker.intake.receipts import format_receipt, normalise_receipt
 from tracker.intake.schema import validate_message, validate_pulse, validate_report
 
 
-
-def _lookup_failed(response) -> bool:
-    """Only lookups that found nothing (or could not be read) use up the
-    allowance: a reporter checking their own receipt is never blocked by
-    their own visits, but guessing receipts is."""
-    return bool(g.get("receipt_lookup_failed"))
+def _too_many(refusal: limits.Refusal, what: str):
+    """429 with Retry-After and, in the body, the message and the seconds."""
+    response = jsonify({"error": limits.refusal_message(refusal, what), "retry_after": refusal.retry_after})
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return response, 429
 
 
 def _receipt_errors(body: dict) -> tuple[str | None, dict[str, str]]:
     """The receipt's 16 digits, or a field error."""
     digits = normalise_receipt(body.get("receipt"))
     if digits is None:
-        g.receipt_lookup_failed = True
         if body.get("receipt") is None:
             return None, {"receipt": _("Please enter your receipt code.")}
         return None, {"receipt": _("A receipt code has 16 digits, for example 1234 5678 9012 3456.")}
@@ -60,25 +46,13 @@ def _language_errors(body: dict) -> dict[str, str]:
 def _find_report(digits: str):
     report = services.lookup_report(digits)
     if report is None:
-        g.receipt_lookup_failed = True
+        limits.lookup_failed()
         raise ApiError(404, _("No report has this receipt code. Please check the digits and try again."))
     return report
 
 
-@bp.post("/reports")
-@limiter.shared_limit(report_limit, scope=REPORT_LIMIT_SCOPE)
-def submit_report():
-    """File a report. 201 with the receipt; a retry with the same
-    ``idempotency_key`` answers 200 with the same receipt and files nothing."""
-    with in_language():
-        body = json_body()
-    with in_language(body):
-        data, errors = validate_report(body, strict_types=True)
-        if errors:
-            raise validation_error(errors)
-        result = services.submit_report(data)
-        db.session.commit()
-        status = services.report_status(result.report)
+def _submitted(result: services.SubmitResult, status: str | None = None):
+    status = status or services.report_status(result.report)
     response = jsonify({"receipt": result.receipt, "receipt_display": format_receipt(result.receipt),
                         "status": status})
     if not result.created:
@@ -86,14 +60,51 @@ def submit_report():
     return response, 201 if result.created else 200
 
 
+@bp.post("/reports")
+def submit_report():
+    """File a report. 201 with the receipt; a retry with the same
+    ``idempotency_key`` answers 200 with the same receipt and files nothing,
+    and is never refused by the rate limit (tracker.intake.limits), which the
+    HTML form shares."""
+    with in_language():
+        body = json_body()
+    with in_language(body):
+        replay = services.filed_submission(body.get("idempotency_key"))
+        if replay is not None:
+            return _submitted(replay)
+        refusal = limits.admit_report(services.idempotency_token(body.get("idempotency_key")))
+        if refusal is not None:
+            return _too_many(refusal, "report")
+        data, errors = validate_report(body, strict_types=True)
+        if errors:
+            raise validation_error(errors)
+        result = services.submit_report(data, key_checked=True)
+        status = services.report_status(result.report)  # before commit expires what it reads
+        db.session.commit()
+        return _submitted(result, status)
+
+
+def _lookup(body: dict) -> tuple[str | None, dict[str, str], tuple | None]:
+    """Shared start of the two receipt endpoints: the digits or field errors,
+    and a 429 when a limit refuses, checked before the receipt is hashed."""
+    digits, errors = _receipt_errors(body)
+    refusal = limits.admit_lookup(hashing=digits is not None)
+    if refusal is not None:
+        return None, {}, _too_many(refusal, "lookup")
+    if digits is None:
+        limits.lookup_failed()
+    return digits, errors, None
+
+
 @bp.post("/followup")
-@limiter.shared_limit(lookup_limit, scope=LOOKUP_LIMIT_SCOPE, deduct_when=_lookup_failed)
 def followup():
     """The status and messages of the report whose receipt is given."""
     with in_language():
         body = json_body()
     with in_language(body):
-        digits, errors = _receipt_errors(body)
+        digits, errors, refused = _lookup(body)
+        if refused is not None:
+            return refused
         errors.update(_language_errors(body))
         if errors:
             raise validation_error(errors)
@@ -107,13 +118,14 @@ def followup():
 
 
 @bp.post("/followup/messages")
-@limiter.shared_limit(lookup_limit, scope=LOOKUP_LIMIT_SCOPE, deduct_when=_lookup_failed)
 def add_message():
     """More information from the reporter, for the officer."""
     with in_language():
         body = json_body()
     with in_language(body):
-        digits, errors = _receipt_errors(body)
+        digits, errors, refused = _lookup(body)
+        if refused is not None:
+            return refused
         text, message_errors = validate_message(body.get("body"), strict_types=True)
         errors.update(message_errors)
         errors.update(_language_errors(body))
@@ -128,12 +140,14 @@ def add_message():
 
 
 @bp.post("/pulse")
-@limiter.shared_limit(pulse_limit, scope=PULSE_LIMIT_SCOPE)
 def pulse():
     """A standalone trust-pulse answer set (DESIGN §7)."""
     with in_language():
         body = json_body()
     with in_language(body):
+        refusal = limits.admit_pulse()
+        if refusal is not None:
+            return _too_many(refusal, "pulse")
         data, errors = validate_pulse(body, strict_types=True)
         if errors:
             raise validation_error(errors)

@@ -66,6 +66,6 @@ def open_case_for_report(report, *, actor=None) -> Case:
         },
     )
     # Search index (keyed hashes) and escalation of critical cases.
-    index_report(report)
+    index_report(report, fresh=True)
     escalate_on_intake(case)
     return case

@@ -98,19 +98,23 @@ def query_forms(word: str) -> list[str]:
     return list(dict.fromkeys([word, *(stem(word, lang) for lang in _STEMMER_NAMES)]))
 
 
-def _report_text(report) -> str:
+def _report_text(report, with_messages: bool = True) -> str:
     parts = [report.narrative or "", report.place_description or ""]
-    parts += [m.body or "" for m in report.messages if m.sender == "reporter"]
+    if with_messages:
+        parts += [m.body or "" for m in report.messages if m.sender == "reporter"]
     return "\n".join(parts)
 
 
-def index_report(report) -> int:
+def index_report(report, *, fresh: bool = False) -> int:
     """(Re)write the index rows of one report under its case: narrative,
-    place description and the reporter's messages. Flushes."""
-    db.session.execute(sa.delete(CaseSearchToken).where(CaseSearchToken.report_id == report.id))
+    place description and the reporter's messages. ``fresh``: the report was
+    created in this transaction, so it has no rows to remove and no messages
+    yet (intake skips those two queries). Flushes."""
+    if not fresh:
+        db.session.execute(sa.delete(CaseSearchToken).where(CaseSearchToken.report_id == report.id))
     if report.case_id is None:
         return 0
-    hashes = token_hashes(_report_text(report), report.language)[:MAX_TOKENS_PER_REPORT]
+    hashes = token_hashes(_report_text(report, with_messages=not fresh), report.language)[:MAX_TOKENS_PER_REPORT]
     if hashes:
         db.session.execute(
             sa.insert(CaseSearchToken),

@@ -57,7 +57,7 @@ from tracker.extensions import db
 from tracker.intake.models import IdempotencyKey, Message, Photo, PulseResponse, Report, ReportCategory
 from tracker.intake.photos import ProcessedPhoto, UploadedPhoto, process_photo
 from tracker.intake.receipts import generate_receipt, hash_receipt, normalise_receipt
-from tracker.intake.schema import PULSE_KEYS, PulseData, ReportData
+from tracker.intake.schema import MAX_IDEMPOTENCY_KEY, PULSE_KEYS, PulseData, ReportData
 from tracker.intake.statuses import OUTCOME_EXPLANATIONS, STATES_WITH_OUTCOME, STATUS_EXPLANATIONS
 from tracker.reference.models import Region
 
@@ -85,6 +85,25 @@ def _existing_for_key(key_hash: str) -> SubmitResult | None:
         return None
     report = db.session.get(Report, row.report_id)
     return SubmitResult(receipt=decrypt_text(row.receipt_enc), report=report, created=False)
+
+
+def idempotency_token(key) -> str | None:
+    """A keyed hash of a submission's idempotency key (what the database and
+    the rate limiter keep; never the key itself), or None for no usable key."""
+    if not isinstance(key, str):
+        return None
+    key = key.replace("\x00", "").strip()  # as the schema normalises it
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+        return None
+    return _key_hash(key)
+
+
+def filed_submission(key) -> SubmitResult | None:
+    """The report already filed under this idempotency key (a retry), or None.
+    Cheap (a keyed hash and a primary-key read): views call it before any
+    rate limit, so that a retry of a filed report is never refused."""
+    token = idempotency_token(key)
+    return _existing_for_key(token) if token is not None else None
 
 
 def _new_receipt() -> tuple[str, str]:
@@ -169,6 +188,7 @@ def submit_report(
     *,
     photos: Sequence[ProcessedPhoto | UploadedPhoto] = (),
     filed_by=None,
+    key_checked: bool = False,
 ) -> SubmitResult:
     """File a validated report (DESIGN §3): create the report, its photos and
     its case, record "report.submitted", store the trust pulse (if answered)
@@ -179,10 +199,13 @@ def submit_report(
     User filing on someone's behalf (assisted intake), or None.
     Photos should be processed beforehand (process_photos) so that their errors
     can be shown with the form; raw UploadedPhoto are processed here and may
-    raise PhotoError. Flushes; the caller commits.
+    raise PhotoError. ``key_checked``: the caller has just found no report
+    filed under this key (filed_submission), so it is not looked up again
+    (the primary key still guards a concurrent resend). Flushes; the caller
+    commits.
     """
     key_hash = _key_hash(data.idempotency_key) if data.idempotency_key else None
-    if key_hash is not None:
+    if key_hash is not None and not key_checked:
         existing = _existing_for_key(key_hash)
         if existing is not None:
             return existing

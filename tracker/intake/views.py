@@ -16,7 +16,7 @@ import time
 
 import sqlalchemy as sa
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -30,14 +30,14 @@ from tracker.core.errors import keep_typed
 from tracker.core.i18n import current_language
 from tracker.core.params import parse_db_id
 from tracker.core.security import CSP
-from tracker.extensions import db, limiter
+from tracker.extensions import db
 from tracker.intake import partner as partner_services
-from tracker.intake import services, steps
+from tracker.intake import limits, services, steps
 from tracker.intake.forms import FollowupForm, FollowupPhotoForm, MessageForm, PulseForm, ReportForm, attach_errors, labelled
 from tracker.intake.models import Report
 from tracker.intake.permissions import can_follow_up_filed_report, can_view_filed_report, can_view_filed_reports
 from tracker.intake.photos import UploadedPhoto, process_photos
-from tracker.intake.receipts import format_receipt
+from tracker.intake.receipts import format_receipt, normalise_receipt
 from tracker.reference.maps import district_map, district_map_version
 from tracker.intake.schema import PULSE_KEYS, validate_message, validate_pulse, validate_report
 
@@ -53,30 +53,11 @@ def _now() -> int:
     return int(time.time())
 
 
-def _report_limit() -> str:
-    return current_app.config["RATELIMIT_REPORT"]
-
-
-def _followup_limit() -> str:
-    return current_app.config["RATELIMIT_FOLLOWUP"]
-
-
-def _pulse_limit() -> str:
-    return current_app.config.get("RATELIMIT_PULSE") or current_app.config["RATELIMIT_REPORT"]
-
-
 def _filing_partner():
     """The partner filing on someone's behalf (assisted intake), if any."""
     if current_user and current_user.is_authenticated and getattr(current_user, "role", None) == "partner":
         return current_user._get_current_object()
     return None
-
-
-def _not_a_send() -> bool:
-    """Moving between steps (and a partner's assisted intake) is not limited."""
-    if _filing_partner() is not None:
-        return True
-    return steps.parse_nav(request.form.get("nav"), 1)[0] != "send"
 
 
 def _uploaded_photos() -> list[UploadedPhoto]:
@@ -86,14 +67,34 @@ def _uploaded_photos() -> list[UploadedPhoto]:
             for storage in request.files.getlist("photos") if storage and storage.filename]
 
 
+def _too_many(page: str, refusal: limits.Refusal):
+    """A refused form: the re-rendered page, with status 429 and Retry-After."""
+    resp = current_app.make_response((page, 429))
+    resp.headers["Retry-After"] = str(refusal.retry_after)
+    return resp
+
+
+def _show_receipt(result: services.SubmitResult):
+    """Keep the receipt (encrypted) for the page that shows it once."""
+    session[RECEIPT_SESSION_KEY] = encrypt_text(result.receipt).decode()
+    if _filing_partner() is not None:
+        session[PARTNER_FILED_SESSION_KEY] = result.report.id
+    else:
+        session.pop(PARTNER_FILED_SESSION_KEY, None)
+    return redirect(url_for("intake.receipt"))
+
+
 @bp.route("/report", methods=["GET", "POST"])
 @compressible
-@limiter.limit(_report_limit, methods=["POST"], exempt_when=_not_a_send)
 def report():
-    """The report form, in steps (tracker.intake.steps). Only the final send
-    is rate-limited: anonymous sends per (hashed) address; signed-in partners
-    filing for community members are not, since an assisted-intake session at
-    one office may file many reports. Moving between steps stores nothing."""
+    """The report form, in steps (tracker.intake.steps); moving between steps
+    stores nothing and is never limited. A re-send of a report already filed
+    (same idempotency key) shows its receipt and is never refused. Anonymous
+    sends are otherwise limited per (hashed) address, on the counter the API
+    shares (tracker.intake.limits); a refused form comes back with everything
+    typed and says when to send it again. Signed-in partners filing for
+    community members are not limited, since an assisted-intake session at
+    one office may file many reports."""
     lang = current_language()
     form = ReportForm(lang=lang)
     errors: dict[str, str] = {}
@@ -102,21 +103,28 @@ def report():
     if request.method == "POST":
         action, target = steps.parse_nav(request.form.get("nav"), steps.parse_step(request.form.get("step")))
         if action == "send":
+            raw = form.to_raw(lang)
+            replay = services.filed_submission(raw.get("idempotency_key"))
+            if replay is not None:
+                return _show_receipt(replay)
             uploaded = _uploaded_photos()
             photos_sent = bool(uploaded)
-            data, problems = validate_report(form.to_raw(lang), strict_types=False)
+            refusal = None
+            if _filing_partner() is None:
+                refusal = limits.admit_report(services.idempotency_token(raw.get("idempotency_key")))
+            if refusal is not None:
+                here = steps.parse_step(request.form.get("step"))
+                page = _render_report(form, {}, photos_sent, here, 429,
+                                      refused=limits.refusal_message(refusal, "report"))[0]
+                return _too_many(page, refusal)
+            data, problems = validate_report(raw, strict_types=False)
             processed, photo_errors = process_photos(uploaded) if uploaded else ([], [])
             if photo_errors:
                 problems = {**problems, "photos": " ".join(photo_errors)}
             if not problems:
-                result = services.submit_report(data, photos=processed, filed_by=_filing_partner())
+                result = services.submit_report(data, photos=processed, filed_by=_filing_partner(), key_checked=True)
                 db.session.commit()
-                session[RECEIPT_SESSION_KEY] = encrypt_text(result.receipt).decode()
-                if _filing_partner() is not None:
-                    session[PARTNER_FILED_SESSION_KEY] = result.report.id
-                else:
-                    session.pop(PARTNER_FILED_SESSION_KEY, None)
-                return redirect(url_for("intake.receipt"))
+                return _show_receipt(result)
             errors = attach_errors(form, problems)
             current = steps.first_error_step(errors)
         elif action == "next":
@@ -130,10 +138,11 @@ def report():
 
 
 def _render_report(form: ReportForm, errors: dict, photos_sent: bool, current: int, status: int,
-                   notice: str | None = None):
+                   notice: str | None = None, refused: str | None = None):
     """The report form showing step ``current`` (every answer carried in it)."""
     return (
         render_template("intake/report.html", form=form, errors=errors, photos_sent=photos_sent, notice=notice,
+                        refused=refused,
                         partner=_filing_partner(), steps=steps.STEPS, current=current, step_of=steps.step_of,
                         region_map=_map_version(), review=steps.review_rows(form),
                         fresh=request.method == "GET"),
@@ -261,15 +270,13 @@ def _followup_report() -> Report | None:
     return report
 
 
-def _failed_lookup(response) -> bool:
-    """Only wrong receipts count against the follow-up rate limit."""
-    return bool(g.get("receipt_failed"))
-
-
 @bp.route("/followup", methods=["GET", "POST"])
 @compressible
-@limiter.limit(_followup_limit, methods=["POST"], deduct_when=_failed_lookup)
 def followup():
+    """Look a report up by its receipt, then show its status and messages.
+    Lookups are limited before the receipt is hashed (tracker.intake.limits,
+    shared with the API): wrong codes per address, and a global budget of
+    receipt hashes; only wrong codes count against the address."""
     lang = current_language()
     action = request.form.get("action", "lookup") if request.method == "POST" else None
     lookup_form = FollowupForm()
@@ -281,11 +288,17 @@ def followup():
         return redirect(url_for("intake.followup"))
 
     if action == "lookup":
-        found = services.lookup_report(lookup_form.receipt.data)
+        typed = lookup_form.receipt.data
+        refusal = limits.admit_lookup(hashing=normalise_receipt(typed) is not None)
+        if refusal is not None:
+            refused = limits.refusal_message(refusal, "lookup")
+            page = render_template("intake/followup_lookup.html", form=lookup_form, errors=errors, refused=refused)
+            return _too_many(page, refusal)
+        found = services.lookup_report(typed)
         if found is not None:
             _remember_followup(found, _now())
             return redirect(url_for("intake.followup"))
-        g.receipt_failed = True
+        limits.lookup_failed()
         errors["receipt"] = _(
             "We found no report with this code. Check the 16 digits and try again. "
             "After several wrong attempts you will have to wait."
@@ -334,12 +347,16 @@ def followup():
 
 @bp.route("/pulse", methods=["GET", "POST"])
 @compressible
-@limiter.limit(_pulse_limit, methods=["POST"])
 def pulse():
+    """The trust pulse on its own; limited per address like the API's."""
     lang = current_language()
     form = PulseForm(lang=lang)
     errors: dict[str, str] = {}
     if request.method == "POST":
+        refusal = limits.admit_pulse()
+        if refusal is not None:
+            refused = limits.refusal_message(refusal, "pulse")
+            return _too_many(render_template("intake/pulse.html", form=form, errors=errors, refused=refused), refusal)
         data, problems = validate_pulse(form.to_raw(lang), strict_types=False)
         if not problems:
             services.record_pulse_data(data)

@@ -11,18 +11,29 @@ match, the most specific wins:
    stable.
 """
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from tracker.extensions import db
 from tracker.reference.models import OversightBody, Region, RoutingRule
 
 
+MAX_DEPTH = 32  # far deeper than country → province → district; bounds a cycle
+
+
 def _region_chain(region_id: int | None) -> list[int]:
-    """The region's id followed by its ancestors' ids, nearest first."""
+    """The region's id followed by its ancestors' ids, nearest first (one
+    recursive query, run on every intake; a cycle in the tree ends it)."""
+    if region_id is None:
+        return []
+    up = (sa.select(Region.id, Region.parent_id, sa.literal(0).label("depth"))
+          .where(Region.id == region_id).cte("region_chain", recursive=True))
+    up = up.union_all(sa.select(Region.id, Region.parent_id, up.c.depth + 1)
+                      .where(Region.id == up.c.parent_id, up.c.depth < MAX_DEPTH))
     chain: list[int] = []
-    region = db.session.get(Region, region_id) if region_id is not None else None
-    while region is not None and region.id not in chain:
-        chain.append(region.id)
-        region = region.parent
+    for rid in db.session.scalars(sa.select(up.c.id).order_by(up.c.depth)):
+        if rid in chain:
+            break
+        chain.append(rid)
     return chain
 
 
@@ -36,7 +47,9 @@ def route(force_id: int | None, region_id: int | None) -> OversightBody | None:
     region_ok = RoutingRule.region_id.is_(None)
     if chain:
         region_ok = sa.or_(region_ok, RoutingRule.region_id.in_(chain))
-    rules = db.session.scalars(sa.select(RoutingRule).where(force_ok, region_ok).order_by(RoutingRule.id)).all()
+    rules = db.session.scalars(
+        sa.select(RoutingRule).options(joinedload(RoutingRule.body)).where(force_ok, region_ok).order_by(RoutingRule.id)
+    ).all()
     if not rules:
         return None
 

@@ -1,0 +1,252 @@
+"""Limits that protect without refusing the people who report (issue 8 item 4,
+DESIGN §8c): retries are never refused, a refused form keeps what was typed
+and says when, form and API share one counter per address, a village behind
+one address can file, and a receipt-guess flood from many addresses neither
+reaches the receipt hash nor stops intake.
+
+Addresses are set per request with ``environ_base`` (REMOTE_ADDR), as gunicorn
+would see many phones.
+"""
+import re
+
+import pytest
+import sqlalchemy as sa
+
+import tracker.intake.receipts as receipts
+from tests.fixtures.factories import build_report_payload
+from tests.intake.test_views import hidden, read_receipt_once
+from tracker.extensions import limiter
+from tracker.intake.models import Report
+
+
+@pytest.fixture(autouse=True)
+def fresh_counters(app):
+    limiter.enabled = True
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
+def at(client, address):
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def form(client, **overrides):
+    page = client.get("/report").get_data(as_text=True)
+    data = {
+        "csrf_token": hidden(page, "csrf_token"),
+        "idempotency_key": hidden(page, "idempotency_key"),
+        "categories": ["assault", "threats"],
+        "narrative": "Soldiers took the boat of Yusuf at the river crossing.",
+        "occurred_on": "2025-11-02",
+        "occurred_on_precision": "day",
+        "region": "XV0102",
+        "place_description": "The old ferry landing",
+        "force": "POLICE",
+        "harm_injured": "1",
+        "consent_statistics": "y",
+        "consent_contact": "y",
+        "contact_name": "Mariam Osei",
+        "contact_phone": "0999 123 456",
+    }
+    data.update(overrides)
+    return data
+
+
+def send(client, data):
+    return client.post("/report", data=data, content_type="multipart/form-data")
+
+
+def api_report(client, **overrides):
+    return client.post("/api/v1/reports", json=build_report_payload(**overrides))
+
+
+def reports(db) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Report))
+
+
+# ------------------------------------------------------------------ retries
+
+def test_a_retry_of_a_filed_report_is_never_refused_form(app, client, db):
+    app.config["RATELIMIT_REPORT"] = "2 per hour"
+    at(client, "10.1.0.1")
+    first = form(client)
+    assert send(client, first).status_code == 302
+    receipt = read_receipt_once(client)
+    assert send(client, form(client)).status_code == 302
+    assert send(client, form(client)).status_code == 429  # the allowance is used up
+    for _ in range(5):  # the network resends the first form: its receipt, again
+        resp = send(client, first)
+        assert resp.status_code == 302
+        assert read_receipt_once(client) == receipt
+    assert reports(db) == 2
+
+
+def test_a_retry_of_a_filed_report_is_never_refused_api(app, client, db):
+    app.config["RATELIMIT_REPORT"] = "2 per hour"
+    at(client, "10.1.0.2")
+    r = api_report(client, idempotency_key="phone-42-report-1")
+    assert r.status_code == 201
+    assert api_report(client, idempotency_key="phone-42-report-2").status_code == 201
+    assert api_report(client, idempotency_key="phone-42-report-3").status_code == 429
+    for _ in range(5):
+        again = api_report(client, idempotency_key="phone-42-report-1")
+        assert again.status_code == 200 and again.get_json()["receipt"] == r.get_json()["receipt"]
+    assert reports(db) == 2
+
+
+def test_correcting_a_refused_field_is_not_counted_again(app, client, db):
+    """The first send came back with a field to correct (it was counted);
+    sending the corrected form, same idempotency key, is let through."""
+    app.config["RATELIMIT_REPORT"] = "1 per hour"
+    at(client, "10.1.0.3")
+    data = form(client, region="")
+    assert send(client, data).status_code == 400
+    data["region"] = "XV0102"
+    assert send(client, data).status_code == 302
+    assert reports(db) == 1
+    assert send(client, form(client)).status_code == 429  # a new report is counted
+
+
+# ------------------------------------------------------- the refused form
+
+def test_refused_form_keeps_everything_typed_and_says_when(app, client, db):
+    app.config["RATELIMIT_REPORT"] = "1 per hour"
+    at(client, "10.2.0.1")
+    assert send(client, form(client)).status_code == 302
+    typed = form(client, narrative="At dawn they burned the granary of the Diallo family.",
+                 place_description="Behind the clinic", contact_name="Awa Diallo", categories=["property_destruction"])
+    resp = send(client, typed)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 429
+    retry_after = int(resp.headers["Retry-After"])
+    assert 0 < retry_after <= 3600
+    assert "At dawn they burned the granary of the Diallo family." in page
+    assert 'value="Behind the clinic"' in page and 'value="Awa Diallo"' in page
+    assert re.search(r'value="property_destruction"[^>]*checked|checked[^>]*value="property_destruction"', page)
+    assert hidden(page, "idempotency_key") == typed["idempotency_key"]  # so that re-sending is one report
+    assert "Please send yours again in" in page and "Everything you typed is kept below." in page
+    assert reports(db) == 1
+
+
+@pytest.mark.parametrize("lang,when", [("fr", r"dans \d+ (minutes?|heure)"), ("es", r"dentro de \d+ (minutos?|hora)"),
+                                       ("ar", r"\d+")])
+def test_refused_form_says_when_in_the_readers_language(app, client, lang, when):
+    app.config["RATELIMIT_REPORT"] = "1 per hour"
+    at(client, "10.2.0.2")
+    client.get(f"/report?lang={lang}")
+    assert send(client, form(client)).status_code == 302
+    resp = send(client, form(client))
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 429 and f'lang="{lang}"' in page
+    notice = re.search(r'<div class="errors-summary" id="refused"[^>]*>(.*?)</div>', page, re.S).group(1)
+    assert re.search(when, notice), notice
+    assert "connection" not in notice and "typed" not in notice  # not left in English
+
+
+def test_refused_api_report_says_when(app, client):
+    app.config["RATELIMIT_REPORT"] = "1 per hour"
+    at(client, "10.2.0.3")
+    assert api_report(client).status_code == 201
+    r = api_report(client, language="fr")
+    body = r.get_json()
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) == body["retry_after"] > 0
+    assert re.search(r"dans \d+ (minutes?|heure)", body["error"])
+
+
+# ------------------------------------------------------ one shared counter
+
+def test_form_and_api_share_one_counter_per_address(app, client, db):
+    app.config["RATELIMIT_REPORT"] = "3 per hour"
+    at(client, "10.3.0.1")
+    assert send(client, form(client)).status_code == 302
+    assert api_report(client).status_code == 201
+    assert send(client, form(client)).status_code == 302
+    assert api_report(client).status_code == 429
+    assert send(client, form(client)).status_code == 429
+    other = at(app.test_client(), "10.3.0.2")
+    assert api_report(other).status_code == 201  # another address has its own counter
+    assert reports(db) == 4
+
+
+def test_wrong_receipts_share_one_counter_for_form_and_api(app, client, make_report):
+    app.config["RATELIMIT_FOLLOWUP"] = "4 per hour"
+    _report, receipt = make_report()
+    wrong = ("1" if receipt[0] != "1" else "2") + receipt[1:]
+    at(client, "10.3.0.3")
+    token = hidden(client.get("/followup").get_data(as_text=True), "csrf_token")
+    for _ in range(2):
+        assert client.post("/followup", data={"csrf_token": token, "action": "lookup", "receipt": wrong}).status_code == 400
+        assert client.post("/api/v1/followup", json={"receipt": wrong}).status_code == 404
+    assert client.post("/api/v1/followup", json={"receipt": receipt}).status_code == 429
+    resp = client.post("/followup", data={"csrf_token": token, "action": "lookup", "receipt": receipt})
+    assert resp.status_code == 429 and "Retry-After" in resp.headers
+
+
+# ---------------------------------------------------- sized for a village
+
+def test_a_village_behind_one_address_files_200_reports_in_an_hour(client, db):
+    """With the shipped per-address limit (not a test override)."""
+    at(client, "100.64.0.1")  # a carrier-grade NAT address
+    codes = [api_report(client, idempotency_key=f"village-{i}").status_code for i in range(200)]
+    assert codes.count(201) == 200
+    assert send(client, form(client)).status_code == 302
+    assert reports(db) == 201
+
+
+def test_under_pressure_a_flooding_address_waits_and_others_still_file(app, client, db):
+    """Intake as a whole above RATELIMIT_REPORT_PRESSURE: an address over its
+    fair share waits a minute; an address that filed little is served."""
+    app.config.update(RATELIMIT_REPORT_PRESSURE="6 per hour", RATELIMIT_REPORT_SHARE=3)
+    flooder = at(client, "10.4.0.1")
+    codes = [api_report(flooder).status_code for _ in range(8)]
+    assert codes[:6] == [201] * 6 and codes[6:] == [429, 429]
+    r = api_report(flooder)
+    assert r.headers["Retry-After"] == "60" and "very busy" in r.get_json()["error"]
+    for i in range(3):
+        assert api_report(at(app.test_client(), f"10.4.1.{i}")).status_code == 201
+    assert reports(db) == 9
+
+
+# ------------------------------------------------------- guess floods
+
+def test_a_guess_flood_from_many_addresses_is_refused_before_the_hash(app, client, db, make_report, monkeypatch):
+    """50 addresses guess receipts through the API and the form: once the
+    global budget of receipt hashes is spent, guesses are refused without
+    hashing; meanwhile another address files reports, and a reporter whose
+    address has not been guessing still opens their report."""
+    app.config.update(RATELIMIT_LOOKUP_GLOBAL="60 per hour", RATELIMIT_LOOKUP_SUSPECT="5 per hour")
+    _report, receipt = make_report()
+    hashed = []
+    real_hash = receipts.receipt_hash
+    monkeypatch.setattr(receipts, "receipt_hash", lambda digits: hashed.append(digits) or real_hash(digits))
+
+    codes = []
+    for n in range(50):
+        guesser = at(app.test_client(), f"10.5.0.{n + 1}")
+        token = hidden(guesser.get("/followup").get_data(as_text=True), "csrf_token")
+        for k in range(4):
+            guess = f"{n:04d}{k:04d}00000000"
+            if k % 2:
+                codes.append(guesser.post("/api/v1/followup", json={"receipt": guess}).status_code)
+            else:
+                codes.append(guesser.post("/followup", data={"csrf_token": token, "action": "lookup",
+                                                             "receipt": guess}).status_code)
+    assert len(codes) == 200
+    assert codes.count(429) >= 200 - 55  # first guesses: 50 of the clean pool; then 5 suspect
+    assert len(hashed) <= 55
+
+    reporter = at(app.test_client(), "10.5.1.1")
+    assert send(reporter, form(reporter)).status_code == 302
+    assert api_report(reporter).status_code == 201
+    r = at(app.test_client(), "10.5.1.2").post("/api/v1/followup", json={"receipt": receipt})
+    assert r.status_code == 200 and r.get_json()["status"] == "new"
+
+
+def test_a_malformed_guess_spends_nothing_of_the_global_budget(app, client):
+    app.config.update(RATELIMIT_LOOKUP_GLOBAL="1 per hour", RATELIMIT_LOOKUP_SUSPECT="1 per hour",
+                      RATELIMIT_FOLLOWUP="100 per hour")
+    for n in range(20):
+        assert at(app.test_client(), f"10.6.0.{n}").post("/api/v1/followup", json={"receipt": "12"}).status_code == 400
+    assert at(client, "10.6.1.1").post("/api/v1/followup", json={"receipt": "1" * 16}).status_code == 404
