@@ -28,7 +28,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
-    LANGUAGES = {"en": "English", "es": "Español", "fr": "Français", "ar": "العربية"}
+    LANGUAGES = {"en": "English", "es": "Español", "fr": "Français", "ar": "العربية", "pt_BR": "Português (Brasil)",
+                 "fil": "Filipino"}
     RTL_LANGUAGES = {"ar"}
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"

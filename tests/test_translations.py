@@ -130,7 +130,7 @@ def test_every_language_renders_with_its_lang_and_direction(app, client, lang):
     resp = client.get(f"/?lang={lang}")
     assert resp.status_code == 200
     tag = _html_tag(resp)
-    assert f'lang="{lang}"' in tag
+    assert f'lang="{lang.replace("_", "-")}"' in tag  # BCP 47 in HTML: pt-BR
     assert f'dir="{"rtl" if lang in Config.RTL_LANGUAGES else "ltr"}"' in tag
 
     with app.test_request_context(), force_locale(lang):
@@ -138,6 +138,15 @@ def test_every_language_renders_with_its_lang_and_direction(app, client, lang):
     if lang != Config.BABEL_DEFAULT_LOCALE:
         assert quick_exit != "Quick exit", f"no {lang} translation used (catalog missing or not compiled?)"
     assert quick_exit in resp.get_data(as_text=True)
+
+
+def test_regional_tags_and_other_regions_find_the_shipped_language(client):
+    assert 'lang="pt-BR"' in _html_tag(client.get("/?lang=pt-BR"))
+    assert 'lang="pt-BR"' in _html_tag(client.get("/?lang=pt_br"))
+    fresh = client.application.test_client()
+    assert 'lang="pt-BR"' in _html_tag(fresh.get("/", headers={"Accept-Language": "pt-PT,pt;q=0.9"}))
+    fresh = client.application.test_client()
+    assert 'lang="fil"' in _html_tag(fresh.get("/", headers={"Accept-Language": "fil-PH"}))
 
 
 def test_lang_parameter_is_remembered(client):

@@ -11,19 +11,40 @@ def select_locale() -> str:
     if not has_request_context():  # CLI, services called from tests: the default
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
-    asked = request.args.get("lang")
-    if asked in languages:
+    asked = _configured(request.args.get("lang"), languages)
+    if asked:
         if not request.path.startswith("/api/"):  # the JSON API sets no cookie
             session["lang"] = asked
         return asked
     remembered = session.get("lang")
     if remembered in languages:
         return remembered
-    return request.accept_languages.best_match(list(languages)) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    best = request.accept_languages.best_match(list(languages))
+    if best is None:  # "pt-PT" still gets Portuguese: match on the language alone
+        primary = {code.split("_")[0]: code for code in reversed(list(languages))}
+        best = next((primary[v.split("-")[0].split("_")[0].lower()] for v, _q in request.accept_languages
+                     if v.split("-")[0].split("_")[0].lower() in primary), None)
+    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _configured(code: str | None, languages) -> str | None:
+    """A shipped language code for ``code`` ("pt-BR", "pt_br" and "pt_BR" alike), or None."""
+    if not code:
+        return None
+    if code in languages:
+        return code
+    folded = code.replace("-", "_").lower()
+    return next((c for c in languages if c.lower() == folded), None)
 
 
 def current_language() -> str:
-    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]).split("_")[0]
+    """The shipped language code in use ("en", "pt_BR", "fil" …)."""
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def html_lang(code: str | None = None) -> str:
+    """The BCP 47 tag for HTML ``lang`` attributes ("pt-BR")."""
+    return (code or current_language()).replace("_", "-")
 
 
 def text_direction(lang: str | None = None) -> str:
@@ -58,6 +79,7 @@ def configure_i18n_templates(app: Flask) -> None:
         return {
             "get_locale": get_locale,
             "current_language": current_language,
+            "html_lang": html_lang,
             "text_direction": text_direction,
             "languages": app.config["LANGUAGES"],
             "lang_url": lang_url,
