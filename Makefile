@@ -54,7 +54,7 @@ bench: install-dev translations
 	$(BIN)/python bench/page_weight.py
 
 lint: install-dev
-	$(BIN)/ruff check tracker tests bench config.py
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -50,12 +50,16 @@ class Config:
     # Reporter-side limits: see tracker.intake.limits for what each one guards.
     # Sized for two cores; TRACKER_<NAME> in the environment overrides each
     # (e.g. TRACKER_RATELIMIT_LOOKUP_GLOBAL="4 per second" on a bigger server).
-    RATELIMIT_REPORT = os.environ.get("TRACKER_RATELIMIT_REPORT", "300 per hour")  # per address (a village behind one carrier NAT), form + API
-    RATELIMIT_REPORT_PRESSURE = os.environ.get("TRACKER_RATELIMIT_REPORT_PRESSURE", "10 per second")  # all reports: above this, intake is "under pressure"
+    # per address (a village behind one carrier NAT), form + API
+    RATELIMIT_REPORT = os.environ.get("TRACKER_RATELIMIT_REPORT", "300 per hour")
+    # all reports: above this, intake is "under pressure"
+    RATELIMIT_REPORT_PRESSURE = os.environ.get("TRACKER_RATELIMIT_REPORT_PRESSURE", "10 per second")
     RATELIMIT_REPORT_SHARE = _env_int("TRACKER_RATELIMIT_REPORT_SHARE", 20)  # reports this hour an address may file while under pressure
     RATELIMIT_FOLLOWUP = os.environ.get("TRACKER_RATELIMIT_FOLLOWUP", "10 per minute;60 per hour")  # wrong receipts per address
-    RATELIMIT_LOOKUP_GLOBAL = os.environ.get("TRACKER_RATELIMIT_LOOKUP_GLOBAL", "2 per second")  # receipt hashes for lookups, addresses with no wrong code
-    RATELIMIT_LOOKUP_SUSPECT = os.environ.get("TRACKER_RATELIMIT_LOOKUP_SUSPECT", "1 per second")  # receipt hashes for lookups, addresses that guessed wrong
+    # receipt hashes for lookups, addresses with no wrong code
+    RATELIMIT_LOOKUP_GLOBAL = os.environ.get("TRACKER_RATELIMIT_LOOKUP_GLOBAL", "2 per second")
+    # receipt hashes for lookups, addresses that guessed wrong
+    RATELIMIT_LOOKUP_SUSPECT = os.environ.get("TRACKER_RATELIMIT_LOOKUP_SUSPECT", "1 per second")
     RATELIMIT_LOGIN = "10 per minute"
 
     # Sessions: only what CSRF, language and staff login need.

@@ -160,7 +160,7 @@ class Stack:
         subprocess.run([sys.executable, "-c", script], env=self.env, cwd=ROOT, check=True)
 
     def start_gunicorn(self) -> None:
-        self.log = open(os.path.join(self.tmp, "gunicorn.log"), "wb")
+        self.log = open(os.path.join(self.tmp, "gunicorn.log"), "wb")  # noqa: SIM115 - open while gunicorn runs
         exe = os.path.join(os.path.dirname(sys.executable), "gunicorn")
         cmd = [exe if os.path.exists(exe) else "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null",
                "wsgi:app"]
@@ -417,7 +417,7 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers, and processes for the hash ceiling")
     ap.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
     ap.add_argument("--concurrency", type=int, default=0, help="reporting clients at once (default 2 x workers x threads)")
-    ap.add_argument("--seconds", type=float, default=15, help="length of the quiet and of the flooded phases (each cut in 3 alternating windows)")
+    ap.add_argument("--seconds", type=float, default=15, help="length of the quiet and of the flooded phases (each cut in 3 alternating windows)")  # noqa: E501
     ap.add_argument("--village", type=int, default=200, help="reports from one address")
     ap.add_argument("--village-rate", type=float, default=8, help="their pace, per second (below the pressure threshold)")
     ap.add_argument("--flood-rate", type=float, default=0,
@@ -492,7 +492,7 @@ def main() -> int:
 
             stop = threading.Event()
             result: dict = {}
-            flood = threading.Thread(target=lambda: result.update(
+            flood = threading.Thread(target=lambda result=result, stop=stop: result.update(
                 statuses=guess_flood(stack.port, flood_rate, args.flood_addresses, stop)))
             flood.start()
             time.sleep(0.5)  # let the flood reach its pace

@@ -96,8 +96,8 @@ def run_one(name: str) -> dict:
         import re
 
         def hidden(name: str) -> str:
-            m = re.search(r'<input[^>]*name="%s"[^>]*value="([^"]*)"' % name, page) or re.search(
-                r'<input[^>]*value="([^"]*)"[^>]*name="%s"' % name, page)
+            m = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', page) or re.search(
+                rf'<input[^>]*value="([^"]*)"[^>]*name="{name}"', page)
             return m.group(1)
 
         data = {
@@ -106,7 +106,7 @@ def run_one(name: str) -> dict:
             "occurred_on_precision": "day", "region": "XV0102", "consent_statistics": "y",
             # Files on disk, as a browser's upload: Werkzeug spools large
             # parts to temporary files on the server side too.
-            "photos": [(open(path, "rb"), os.path.basename(path)) for path in paths],
+            "photos": [(open(path, "rb"), os.path.basename(path)) for path in paths],  # noqa: SIM115 - the client closes them
         }
         import gc
         import time

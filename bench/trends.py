@@ -140,7 +140,7 @@ def _raw_readers(dialect: str):
         stmt = q.add_columns(*gcols, *[field_exprs[n].label(n) for n in fields]).where(*cond).group_by(*gcols)
         out = {}
         for row in db.session.execute(stmt):
-            key = tuple(as_date(v) if g == "period_start" else v for g, v in zip(group_by, row[: len(gcols)]))
+            key = tuple(as_date(v) if g == "period_start" else v for g, v in zip(group_by, row[: len(gcols)], strict=False))
             out[key] = {n: int(row._mapping[n] or 0) for n in fields}
         return out
 

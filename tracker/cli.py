@@ -13,7 +13,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(assets_command)
     app.cli.add_command(audit_cli)
-    from tracker.accounts.cli import users_cli; app.cli.add_command(users_cli)  # noqa: E702
+    from tracker.accounts.cli import users_cli
+
+    app.cli.add_command(users_cli)
     from tracker.cases.cli import sweep_command
 
     app.cli.add_command(sweep_command)

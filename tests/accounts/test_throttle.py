@@ -117,7 +117,7 @@ def test_an_address_waits_longer_after_each_failure(app, make_user):
 
 def test_the_counters_hold_no_address(app, make_user):
     user = make_user("officer")
-    for i in range(6):
+    for _i in range(6):
         post_password(at(app, "192.0.2.77"), user.email, WRONG)
     keys = " ".join(str(k) for k in limiter.storage.storage)
     assert keys and "192.0.2.77" not in keys and "192.0.2" not in keys

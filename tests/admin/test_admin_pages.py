@@ -217,7 +217,8 @@ def test_add_organisation_force_unit_operation_body_rule(client, login_as):
     assert rule.force.code == "GEND" and rule.region.pcode == "XV01"
     assert client.post(f"/admin/routing/{rule.id}/delete", data={"del-csrf_token": t}).status_code == 302
     assert db.session.get(RoutingRule, rule.id) is None
-    actions = [e.action for e in db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action.like("reference.%")).order_by(AuditEvent.id))]
+    events = sa.select(AuditEvent).where(AuditEvent.action.like("reference.%")).order_by(AuditEvent.id)
+    actions = [e.action for e in db.session.scalars(events)]
     assert actions == ["reference.organisation_created", "reference.force_created", "reference.unit_created",
                        "reference.operation_created", "reference.body_created", "reference.routing_rule_created",
                        "reference.routing_rule_deleted"]
@@ -253,8 +254,8 @@ def test_region_csv_upload(client, login_as):
     "content,message",
     [
         (b"pcode,level\nX,1\n", "lacks these columns"),
-        ("pcode,parent_pcode,level,kind,name_en\nXV77,NOPE,1,land,Lost\n".encode(), "parent P-code is unknown"),
-        ("pcode,parent_pcode,level,kind,name_en\nXV77,XV,5,land,Deep\n".encode(), "level must be 0, 1 or 2"),
+        (b"pcode,parent_pcode,level,kind,name_en\nXV77,NOPE,1,land,Lost\n", "parent P-code is unknown"),
+        (b"pcode,parent_pcode,level,kind,name_en\nXV77,XV,5,land,Deep\n", "level must be 0, 1 or 2"),
         (b"\xff\xfe\x00bad", "UTF-8"),
     ],
 )

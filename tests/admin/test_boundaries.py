@@ -20,7 +20,7 @@ def square(west, south, size, *, points_per_side=1):
     """A closed ring; extra collinear points (which simplification must drop)."""
     ring = []
     corners = [(west, south), (west + size, south), (west + size, south + size), (west, south + size)]
-    for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1]):
+    for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1], strict=False):
         for i in range(points_per_side):
             ring.append([x0 + (x1 - x0) * i / points_per_side, y0 + (y1 - y0) * i / points_per_side])
     return ring + [ring[0]]

@@ -4,8 +4,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from flask_babel import force_locale
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 
 from tests.fixtures.factories import DROP
 from tracker.audit.models import AuditEvent

@@ -66,7 +66,7 @@ def test_quick_exit_stays_on_screen_and_is_big_enough_on_every_public_page(live_
         box = page.locator("#quick-exit").bounding_box()
         assert box is not None, path
         assert box["width"] >= 44 and box["height"] >= 44, (path, box)
-        assert 0 <= box["y"] and box["y"] + box["height"] <= 740, f"Quick exit scrolled away on {path}: {box}"
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 740, f"Quick exit scrolled away on {path}: {box}"
         # It is the element the phone would tap there (not covered by anything).
         hit = page.evaluate(
             "([x, y]) => document.elementFromPoint(x, y).closest('#quick-exit') !== null",

@@ -6,10 +6,9 @@ import re
 from datetime import date, timedelta
 
 import pytest
-
-from config import Config
 import sqlalchemy as sa
 
+from config import Config
 from tests.fixtures.browser import assert_no_external_requests, assert_no_horizontal_scroll, run_axe
 
 RECEIPT = re.compile(r"^\d{4} \d{4} \d{4} \d{4}$")

@@ -129,7 +129,7 @@ def test_sweep_sends_one_digest_per_body(app, db, smtp_server, make_user, make_c
     by_rcpt = {env.rcpt_tos[0]: env.message for env in smtp_server.envelopes}
     digest = by_rcpt["chief@example.org"].get_body(("plain",)).get_content()
     assert all(c.ref in digest for c in mine) and theirs.ref not in digest
-    assert "3 cases escalated" == by_rcpt["chief@example.org"]["Subject"]
+    assert by_rcpt["chief@example.org"]["Subject"] == "3 cases escalated"
     assert theirs.ref in by_rcpt["other-chief@example.org"]["Subject"]
     assert "escalated: 0" in app.test_cli_runner().invoke(args=["sweep"]).output
     assert len(smtp_server.messages) == 2

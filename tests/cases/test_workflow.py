@@ -171,12 +171,10 @@ def test_error_messages_are_translated(app, make_user, make_case):
 
     officer = make_user("officer")
     case = make_case(state="closed")
-    with app.test_request_context("/?lang=es"), force_locale("es"):
-        with pytest.raises(TransitionError) as err:
-            perform(case, "triage", officer)
-    with app.test_request_context("/"), force_locale("en"):
-        with pytest.raises(TransitionError) as err_en:
-            perform(case, "triage", officer)
+    with app.test_request_context("/?lang=es"), force_locale("es"), pytest.raises(TransitionError) as err:
+        perform(case, "triage", officer)
+    with app.test_request_context("/"), force_locale("en"), pytest.raises(TransitionError) as err_en:
+        perform(case, "triage", officer)
     assert err_en.value.message.startswith("A case that is")
     # The Spanish catalogue may not be translated yet; it must at least name the state.
     assert err.value.message

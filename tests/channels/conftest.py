@@ -28,10 +28,7 @@ class _Recorder(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         ctype = self.headers.get("Content-Type", "")
-        if ctype.startswith("application/json"):
-            parsed = json.loads(body)
-        else:
-            parsed = dict(urllib.parse.parse_qsl(body.decode()))
+        parsed = json.loads(body) if ctype.startswith("application/json") else dict(urllib.parse.parse_qsl(body.decode()))
         self.server.sent.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": parsed})
         self.send_response(201)
         self.send_header("Content-Type", "application/json")

@@ -65,7 +65,7 @@ def instance_xml(version: str, instance_id: str, *, deprecated: str | None = Non
         f"<?xml version='1.0' ?><data id=\"tracker_report\" version=\"{version}\" "
         'xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms" '
         f'xmlns:odk="http://www.opendatakit.org/xforms">{body}<meta>{meta}</meta></data>'
-    ).encode("utf-8")
+    ).encode()
 
 
 def _form_version(client, token) -> str:
@@ -118,8 +118,8 @@ def test_form_list_and_download_as_collect_fetches_them(client, device):
     assert instance.get("id") == "tracker_report"
     assert instance.get("version") == form.find(f"{XFORMS_LIST}version").text
     # the P-codes of the web form's regions, with the Spanish name in itext
-    assert b'XV0102' in xform.data and "Sierra Clara".encode() in xform.data
-    assert "Tierras Altas del Norte".encode() in xform.data and "المرتفعات الشمالية".encode() in xform.data
+    assert b'XV0102' in xform.data and b"Sierra Clara" in xform.data
+    assert b"Tierras Altas del Norte" in xform.data and "المرتفعات الشمالية".encode() in xform.data
 
 
 def test_head_then_post_files_one_report_with_its_photo_and_a_resend_files_nothing(client, device, db):

@@ -80,7 +80,7 @@ def test_enketo_transformer_accepts_the_served_form_in_every_language(app, clien
     plain = form.replace("\xa0", " ").replace("\u202f", " ")
     for lang, label in expected.items():
         assert f'lang="{lang}"' in form
-        assert re.search(r'<span lang="%s" class="question-label[^"]*"[^>]*>%s</span>' % (lang, re.escape(label)),
+        assert re.search(rf'<span lang="{lang}" class="question-label[^"]*"[^>]*>{re.escape(label)}</span>',
                          plain), (lang, label)
     for name in ("categories", "occurred_on", "region", "force", "photo_1"):
         assert f'name="/data/{name}"' in form

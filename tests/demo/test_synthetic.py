@@ -7,9 +7,9 @@ import sqlalchemy as sa
 
 from tracker.audit.models import AuditEvent
 from tracker.cases.models import Case
-from tracker.intake.severity import compute_severity
 from tracker.demo.synthetic import generate
 from tracker.intake.models import Message, PulseResponse, Report, ReportCategory
+from tracker.intake.severity import compute_severity
 from tracker.reference.models import Force, Operation, Region
 
 TODAY = date(2026, 6, 15)

@@ -196,9 +196,8 @@ def test_never_raises_on_any_shape(app, raw, strict):
 def test_error_messages_are_translated_at_call_time(app, report_payload):
     from flask_babel import force_locale
 
-    with app.test_request_context("/?lang=fr"):
-        with force_locale("fr"):
-            _, errors = validate_report(report_payload(region="XV9999"), strict_types=True)
+    with app.test_request_context("/?lang=fr"), force_locale("fr"):
+        _, errors = validate_report(report_payload(region="XV9999"), strict_types=True)
     # The catalogs are filled in at the end of the project; until then the
     # message is the English source, but it must be a real string, not lazy.
     assert isinstance(errors["region"], str)
@@ -231,9 +230,9 @@ def test_every_error_message_can_be_produced(app, db, report_payload):
     import pathlib
     import re
 
-    from tracker.reference.models import Force, Unit
-
     import sqlalchemy as sa
+
+    from tracker.reference.models import Force, Unit
 
     # An ambiguous unit code (two forces use "DUP") for the "choose the force" message.
     for code in ("ARMY", "NAVY"):

@@ -16,8 +16,8 @@ RECEIPT_RE = re.compile(r'class="receipt"[^>]*><bdi>(\d{4} \d{4} \d{4} \d{4})</b
 
 
 def hidden(page: str, name: str) -> str:
-    m = re.search(r'<input[^>]*name="%s"[^>]*value="([^"]*)"' % name, page) or re.search(
-        r'<input[^>]*value="([^"]*)"[^>]*name="%s"' % name, page)
+    m = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', page) or re.search(
+        rf'<input[^>]*value="([^"]*)"[^>]*name="{name}"', page)
     assert m, f"no hidden {name}"
     return html.unescape(m.group(1))
 

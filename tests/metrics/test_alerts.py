@@ -58,7 +58,7 @@ TODAY = date(2026, 7, 6)  # June's release month is closed
 
 def test_burst_raises_an_alert_with_its_explanation(app, db):
     base = [13, 14, 12, 15, 13, 12]  # the six weeks before, all publishable (≥ K)
-    for n, count in zip(range(1, 7), reversed(base)):
+    for n, count in zip(range(1, 7), reversed(base), strict=False):
         for _ in range(count):
             add_report(occurred_on=_weeks_ago(LAST_WEEK_DAY, n), region="XV0302", unit="BN12")
     for _ in range(40):
@@ -73,7 +73,7 @@ def test_burst_raises_an_alert_with_its_explanation(app, db):
     assert a.baseline == pytest.approx(sum(base) / 6)
     assert a.p_value == pytest.approx(stats.poisson.sf(39, sum(base) / 6))
     assert "40 reports this week" in a.explanation and "average of 13.2" in a.explanation
-    assert "2026-W26" == a.period_label
+    assert a.period_label == "2026-W26"
 
 
 def test_an_alert_never_shows_a_hidden_count(app, db):

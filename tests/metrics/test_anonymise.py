@@ -30,7 +30,7 @@ counts = st.one_of(st.integers(0, 12), st.integers(0, 60))
 
 def _full(table):
     """The published table as an (R+1)×(C+1) array, None for suppressed."""
-    rows = [[c.value for c in row] + [t.value] for row, t in zip(table.cells, table.row_totals)]
+    rows = [[c.value for c in row] + [t.value] for row, t in zip(table.cells, table.row_totals, strict=False)]
     rows.append([c.value for c in table.col_totals] + [table.total.value])
     return rows
 
@@ -117,8 +117,8 @@ def test_series_with_total_never_lets_one_hidden_cell_be_solved(k, values):
 @settings(max_examples=100, deadline=None)
 def test_unit_by_victim_crosstab_has_no_cell_below_k(k, values):
     cells = suppress_crosstab(list(range(len(values))), ["children", "women", "elderly", "disability"], values, k)
-    for row, truth in zip(cells, values):
-        for c, t in zip(row, truth):
+    for row, truth in zip(cells, values, strict=False):
+        for c, t in zip(row, truth, strict=False):
             assert c.value is None or c.value == 0 or c.value >= k
             assert c.value is None or c.value == t
 

@@ -4,6 +4,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+#: The password length rule as a form check (shown with the other field errors;
+#: tracker.accounts.passwords.check_policy enforces it again in the service).
+PASSWORD_LENGTH = Length(min=12, max=1024, message=_l("The password must be at least 12 characters long."))
 
 class LoginForm(FlaskForm):
     email = StringField(
@@ -46,7 +49,7 @@ class ChangePasswordForm(FlaskForm):
     )
     new_password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(_l("Enter a new password.")), Length(min=12, max=1024, message=_l("The password must be at least 12 characters long."))],
+        validators=[DataRequired(_l("Enter a new password.")), PASSWORD_LENGTH],
         description=_l("At least 12 characters. A few unrelated words make a strong password."),
         render_kw={"autocomplete": "new-password"},
     )

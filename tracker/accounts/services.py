@@ -29,9 +29,9 @@ import hmac
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Iterable
 
 import pyotp
 import sqlalchemy as sa
@@ -42,7 +42,6 @@ from flask_babel import lazy_gettext as _l
 
 from tracker.accounts import throttle
 from tracker.accounts.models import ROLES, ApiToken, Organisation, User
-from tracker.accounts.permissions import ROLES_REQUIRING_TOTP
 from tracker.accounts.passwords import (
     PasswordPolicyError,
     burn_time,
@@ -51,6 +50,7 @@ from tracker.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
+from tracker.accounts.permissions import ROLES_REQUIRING_TOTP
 from tracker.audit.service import record
 from tracker.core.crypto import decrypt_text, encrypt_text, keyed_hash
 from tracker.core.db import utcnow

@@ -279,15 +279,14 @@ def account():
             login_user(user)
             flash(_("Your password is changed. Other sessions were signed out."), "success")
             return redirect(url_for("accounts.account"))
-    elif token_form.submit.data and can_manage_own_tokens(current_user):
-        if token_form.validate_on_submit():
-            try:
-                _token, new_token = services.issue_token(current_user, token_form.name.data)
-            except services.AccountError as exc:
-                token_form.name.errors.append(str(exc.message))
-            else:
-                db.session.commit()
-                token_form = TokenForm(prefix="tok", formdata=None)
+    elif token_form.submit.data and can_manage_own_tokens(current_user) and token_form.validate_on_submit():
+        try:
+            _token, new_token = services.issue_token(current_user, token_form.name.data)
+        except services.AccountError as exc:
+            token_form.name.errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            token_form = TokenForm(prefix="tok", formdata=None)
     tokens = services.user_tokens(current_user) if can_manage_own_tokens(current_user) else []
     return render_template(
         "accounts/account.html",

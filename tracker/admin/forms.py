@@ -6,6 +6,7 @@ from wtforms import DateField, EmailField, IntegerField, PasswordField, SelectFi
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from config import Config
+from tracker.accounts.forms import PASSWORD_LENGTH
 from tracker.accounts.passwords import PasswordPolicyError, check_policy
 from tracker.accounts.services import find_user
 from tracker.admin.settings import SEVERITIES
@@ -51,7 +52,7 @@ class UserCreateForm(FlaskForm):
     force = SelectField(_l("Force (commanders)"), validators=[Optional()])
     units = SelectMultipleField(_l("Units (commanders, optional)"), validators=[Optional()], coerce=int,
                                 description=_l("Leave empty for the whole force."))
-    password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter a password.")), Length(min=12, max=1024, message=_l("The password must be at least 12 characters long."))],
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter a password.")), PASSWORD_LENGTH],
                              description=_l("At least 12 characters. Give it to the person in a safe way; they can change it."),
                              render_kw={"autocomplete": "new-password"})
     submit = SubmitField(_l("Create account"))
@@ -134,7 +135,9 @@ class UnitEditForm(NamesMixin, FlaskForm):
 
 class RegionUploadForm(FlaskForm):
     file = FileField(_l("CSV file of regions"), validators=[FileRequired(_l("Choose a CSV file."))],
-                     description=_l("Columns: pcode, parent_pcode, level (0 country, 1 province, 2 district), kind (land or maritime), name_en, and name_<language> for the other languages. Commas, semicolons or tabs. Existing P-codes are updated."))
+                     description=_l("Columns: pcode, parent_pcode, level (0 country, 1 province, 2 district), kind (land or "
+                                    "maritime), name_en, and name_<language> for the other languages. Commas, semicolons "
+                                    "or tabs. Existing P-codes are updated."))
     submit = SubmitField(_l("Upload regions"))
 
 

@@ -24,12 +24,12 @@ from tracker.accounts.permissions import (
 )
 from tracker.admin import services
 from tracker.admin.forms import (
+    NAME_LANGUAGES,
     BodyForm,
     BoundaryUploadForm,
     ForceForm,
     OperationForm,
     OrganisationForm,
-    NAME_LANGUAGES,
     RegionForm,
     RegionUploadForm,
     RoutingRuleForm,
@@ -291,7 +291,8 @@ def user_reset_totp(user_id: int):
 def organisations():
     form = OrganisationForm()
     if form.validate_on_submit():
-        done = _save(form, "code", lambda: services.create_organisation(form.code.data, form.name.data, actor=current_user._get_current_object()),
+        done = _save(form, "code",
+                lambda: services.create_organisation(form.code.data, form.name.data, actor=current_user._get_current_object()),
                      _("Organisation added."), "admin.organisations")
         if done:
             return done
@@ -309,12 +310,15 @@ def forces():
     unit_form.force.choices = [(f.id, f"{f.name()} ({f.code})") for f in all_forces]
     actor = current_user._get_current_object()
     if force_form.submit.data and force_form.validate_on_submit():
-        done = _save(force_form, "code", lambda: services.create_force(force_form.code.data, force_form.kind.data, force_form.names(), actor=actor),
+        done = _save(force_form, "code",
+                lambda: services.create_force(force_form.code.data, force_form.kind.data, force_form.names(), actor=actor),
                      _("Force added."), "admin.forces")
         if done:
             return done
     elif unit_form.submit.data and unit_form.validate_on_submit():
-        done = _save(unit_form, "code", lambda: services.create_unit(db.session.get(Force, unit_form.force.data), unit_form.code.data, unit_form.names(), actor=actor),
+        done = _save(unit_form, "code",
+                lambda: services.create_unit(db.session.get(Force, unit_form.force.data), unit_form.code.data,
+                                             unit_form.names(), actor=actor),
                      _("Unit added."), "admin.forces")
         if done:
             return done
@@ -447,7 +451,8 @@ def bodies():
     rule_form.body.choices = _body_choices(_("— choose —"))
     actor = current_user._get_current_object()
     if body_form.submit.data and body_form.validate_on_submit():
-        done = _save(body_form, "code", lambda: services.create_body(body_form.code.data, body_form.names(), body_form.email.data, actor=actor),
+        done = _save(body_form, "code",
+                lambda: services.create_body(body_form.code.data, body_form.names(), body_form.email.data, actor=actor),
                      _("Oversight body added."), "admin.bodies")
         if done:
             return done

@@ -16,6 +16,7 @@ from flask import current_app, jsonify, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+
 class ApiError(Exception):
     """An error response: status, message, optional field errors."""
 

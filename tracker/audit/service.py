@@ -6,6 +6,7 @@ event's hash, so editing or deleting any row breaks every later link.
 import hashlib
 import json
 from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from tracker.audit.models import AuditEvent

@@ -159,10 +159,9 @@ def describe(events: list[AuditEvent], labels: dict) -> list[TrailRow]:
         data = e.data or {}
         parts = []
         table = tables.get(e.action.removeprefix("case."), STATES)
-        if "from" in data and "to" in data and e.action.startswith("case."):
-            if data["from"] != data["to"]:
-                parts.append(_("from “%(before)s” to “%(after)s”", before=str(table.get(data["from"], data["from"])),
-                               after=str(table.get(data["to"], data["to"]))))
+        if "from" in data and "to" in data and e.action.startswith("case.") and data["from"] != data["to"]:
+            parts.append(_("from “%(before)s” to “%(after)s”", before=str(table.get(data["from"], data["from"])),
+                           after=str(table.get(data["to"], data["to"]))))
         if e.action == "case.assign":
             parts.append(_("from %(before)s to %(after)s", before=emails.get(data.get("from_user_id"), nobody),
                            after=emails.get(data.get("to_user_id"), nobody)))

@@ -17,9 +17,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
 from tracker.cases.models import Case
@@ -27,7 +26,7 @@ from tracker.cases.workflow import TransitionError, perform
 from tracker.core.db import utcnow
 from tracker.core.mail import MailError, send_mail
 from tracker.extensions import db
-from tracker.intake.models import IdempotencyKey, SEVERITIES
+from tracker.intake.models import SEVERITIES, IdempotencyKey
 
 _PENDING = "tracker_case_notifications"
 RETRY_WINDOW = timedelta(hours=48)

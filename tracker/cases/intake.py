@@ -6,14 +6,15 @@ Like every service here it only flushes: the caller commits once.
 from __future__ import annotations
 
 import secrets
+
 from tracker.audit.service import record
 from tracker.cases.deadlines import set_triage_deadline
 from tracker.cases.escalation import escalate_on_intake
 from tracker.cases.models import Case
 from tracker.cases.search import index_report
-from tracker.intake.severity import severity_rank
 from tracker.core.db import utcnow
 from tracker.extensions import db
+from tracker.intake.severity import severity_rank
 from tracker.reference.routing import route
 
 

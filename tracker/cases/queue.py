@@ -19,7 +19,7 @@ from tracker.cases.workflow import OPEN_STATES
 from tracker.core.db import utcnow
 from tracker.core.params import DB_INT_MAX
 from tracker.extensions import db
-from tracker.intake.models import Report, ReportCategory, SEVERITIES
+from tracker.intake.models import SEVERITIES, Report, ReportCategory
 from tracker.intake.severity import severity_rank
 
 PAGE_SIZE = 50
@@ -63,6 +63,7 @@ def parse_filters(args) -> QueueFilters:
     """Read filters from a mapping (query string or JSON); unknown values are
     reported in ``errors`` and ignored, never a server error."""
     from flask_babel import gettext as _
+
     from tracker.reference.models import CATEGORIES, Force, Region
 
     f = QueueFilters()
@@ -135,13 +136,10 @@ def filtered_query(user, filters: QueueFilters, now: datetime | None = None) -> 
 
     now = now or utcnow()
     search, selective = search_clause(filters.q, Case.id) if filters.q else (None, False)
-    if selective:
-        # A few hundred matching ids: look them up and sort them, rather than
-        # walk the body's queue index testing each case ("+ 0" keeps both
-        # SQLite and PostgreSQL off that index for this query).
-        stmt = sa.select(Case).where(Case.body_id + 0 == user.body_id)
-    else:
-        stmt = sa.select(Case).where(Case.body_id == user.body_id)
+    # With a few hundred matching ids, look them up and sort them rather than
+    # walk the body's queue index testing each case ("+ 0" keeps both SQLite
+    # and PostgreSQL off that index for this query).
+    stmt = sa.select(Case).where((Case.body_id + 0 if selective else Case.body_id) == user.body_id)
     if filters.state == "open":
         stmt = stmt.where(Case.state.in_(OPEN_STATES))
     elif filters.state != "all":

@@ -19,7 +19,7 @@ from tracker.cases.workflow import ACTIONS, TransitionError
 from tracker.core.db import utcnow
 from tracker.core.params import parse_db_id
 from tracker.extensions import db
-from tracker.intake.models import NEEDS, PARTS_OF_DAY, PRECISIONS, Photo, RELATIONSHIPS, Report, ReportCategory, SEVERITIES, VICTIM_GROUPS
+from tracker.intake.models import NEEDS, PARTS_OF_DAY, PRECISIONS, RELATIONSHIPS, SEVERITIES, VICTIM_GROUPS, Photo, Report, ReportCategory
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 

@@ -22,7 +22,7 @@ from tracker.cases.models import OUTCOMES, STATES, VERIFICATION_GRADES, Case, Ca
 from tracker.cases.signals import case_moved
 from tracker.core.db import utcnow
 from tracker.extensions import db
-from tracker.intake.models import Message, Report, SEVERITY_ORDER
+from tracker.intake.models import SEVERITY_ORDER, Message, Report
 
 OFFICERS = frozenset({"officer", "supervisor"})
 SUPERVISORS = frozenset({"supervisor"})
@@ -283,7 +283,7 @@ def perform(
     *,
     reason: str | None = None,
     outcome: str | None = None,
-    target: "Case | str | None" = None,
+    target: Case | str | None = None,
     now: datetime | None = None,
 ) -> Case:
     """Move ``case`` with ``action`` for ``actor`` (a User, or None for the

@@ -89,10 +89,7 @@ def _labels(value, langs: dict[str, str]) -> dict[str, str]:
     """label::<lang> cells for a lazy string, or for a {lang: name} mapping."""
     out = {}
     for code, name in langs.items():
-        if isinstance(value, Mapping):
-            text = value.get(code) or value.get("en") or next(iter(value.values()), "")
-        else:
-            text = _label(value, code)
+        text = value.get(code) or value.get("en") or next(iter(value.values()), "") if isinstance(value, Mapping) else _label(value, code)
         out[f"label::{_column(code, name)}"] = text
     return out
 

@@ -36,7 +36,7 @@ HASH_LENGTH = 12
 COMPRESSIBLE = {".css", ".js", ".svg", ".json", ".geojson", ".txt", ".html", ".map", ".webmanifest", ".xml"}
 # A compressed variant is kept only when it saves something worth a request.
 MIN_SAVING = 0.95
-HASHED_NAME = re.compile(r"\.[0-9a-f]{%d}\.[A-Za-z0-9]+$" % HASH_LENGTH)
+HASHED_NAME = re.compile(rf"\.[0-9a-f]{{{HASH_LENGTH}}}\.[A-Za-z0-9]+$")
 OLD_BUILDS_SECONDS = 24 * 3600
 
 

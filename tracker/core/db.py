@@ -3,7 +3,8 @@
 Named constraints let Alembic's SQLite batch mode alter tables, and keep
 migration diffs stable between SQLite and PostgreSQL.
 """
-from datetime import datetime, timezone
+import contextlib
+from datetime import UTC, datetime
 
 from sqlalchemy import MetaData
 from sqlalchemy import exc as sa_exc
@@ -24,7 +25,7 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     """Naive UTC timestamp (stored the same way on SQLite and PostgreSQL)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def database_unavailable(exc: BaseException) -> bool:
@@ -56,7 +57,5 @@ def safe_rollback(session) -> None:
     steps = [lambda: (session() if scoped else session).invalidate()]
     steps.append(session.remove if scoped else session.close)
     for step in steps:
-        try:
+        with contextlib.suppress(Exception):  # nothing more can be done
             step()
-        except Exception:  # noqa: BLE001, S110 - nothing more can be done
-            pass

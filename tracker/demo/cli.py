@@ -116,9 +116,9 @@ def demo_command(reports: int, seed: int, pulses: int | None, if_empty: bool) ->
     demo receipts are printed.
     """
     from tracker.audit.service import record
-    from tracker.demo.reference import load_reference_data
     from tracker.cases.models import Case
     from tracker.demo.history import write_case_history
+    from tracker.demo.reference import load_reference_data
     from tracker.demo.synthetic import generate
     from tracker.extensions import db
     from tracker.intake.models import Report

@@ -28,7 +28,11 @@ def _names(row: dict) -> dict:
 
 def load_regions(path: str | None = None) -> int:
     """Load a region CSV (pcode, parent_pcode, level, kind, name_xx…)."""
-    rows = list(_rows("regions.csv")) if path is None else list(csv.DictReader(open(path, encoding="utf-8")))
+    if path is None:
+        rows = list(_rows("regions.csv"))
+    else:
+        with open(path, encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
     by_code = {r.pcode: r for r in db.session.scalars(sa.select(Region))}
     for row in sorted(rows, key=lambda r: int(r["level"])):
         region = by_code.get(row["pcode"]) or Region(pcode=row["pcode"])

@@ -202,11 +202,11 @@ class _Chooser:
 
 # Case states reached by cases that have been triaged, by kind of case.
 STATES_CRITICAL = _Chooser(*zip(*{"escalated": 40, "investigating": 25, "resolved": 20, "closed": 10,
-                                  "referred": 5}.items()))
+                                  "referred": 5}.items(), strict=False))
 STATES_RECENT = _Chooser(*zip(*{"triaged": 45, "investigating": 30, "awaiting_info": 8, "escalated": 5,
-                                "rejected": 7, "referred": 5}.items()))
+                                "rejected": 7, "referred": 5}.items(), strict=False))
 STATES_OLDER = _Chooser(*zip(*{"triaged": 35, "investigating": 20, "escalated": 8, "awaiting_info": 4,
-                               "referred": 3, "resolved": 19, "closed": 7, "rejected": 4}.items()))
+                               "referred": 3, "resolved": 19, "closed": 7, "rejected": 4}.items(), strict=False))
 VERIFICATION_OPEN = _Chooser(("plausible", "credible", "unverified", "contested"), (40, 30, 20, 10))
 PREFER_NOT_TO_SAY = 0.06
 ANSWER_SPREAD = 0.9
@@ -517,10 +517,7 @@ class _Generator:
 
     def _categories(self, maritime: bool, spike: bool) -> list[str]:
         rng = self.rng
-        if spike:
-            first = rng.choice(SPIKE["categories"])
-        else:
-            first = (self.sea_categories if maritime else self.land_categories).pick(rng)
+        first = rng.choice(SPIKE["categories"]) if spike else (self.sea_categories if maritime else self.land_categories).pick(rng)
         cats = [first]
         companions = COMPANIONS.get(first)
         if companions and rng.random() < 0.4:
@@ -684,9 +681,8 @@ class _Generator:
         needs = []
         if harm["injured"] or harm["killed"] or rng.random() < 0.05:
             needs.append("medical")
-        if harm["detained"] or harm["missing"] or rng.random() < 0.1:
-            if rng.random() < 0.7:
-                needs.append("legal")
+        if (harm["detained"] or harm["missing"] or rng.random() < 0.1) and rng.random() < 0.7:
+            needs.append("legal")
         if harm["displaced_households"] or (harm["property_damaged"] and rng.random() < 0.3):
             needs.append("shelter")
         if rng.random() < 0.25:

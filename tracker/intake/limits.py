@@ -58,7 +58,6 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-
 from datetime import timedelta
 
 from flask import current_app

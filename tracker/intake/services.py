@@ -48,9 +48,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker.audit.service import record
 from tracker.cases.intake import open_case_for_report
-from tracker.intake.signals import reporter_message_added
 from tracker.cases.models import OUTCOMES, STATES
-from tracker.intake.severity import compute_severity
 from tracker.core.crypto import decrypt_text, encrypt_bytes, encrypt_text, keyed_hash
 from tracker.core.db import utcnow
 from tracker.extensions import db
@@ -58,6 +56,8 @@ from tracker.intake.models import IdempotencyKey, Message, Photo, PulseResponse,
 from tracker.intake.photos import ProcessedPhoto, UploadedPhoto, process_photo
 from tracker.intake.receipts import generate_receipt, hash_receipt, normalise_receipt
 from tracker.intake.schema import MAX_IDEMPOTENCY_KEY, PULSE_KEYS, PulseData, ReportData
+from tracker.intake.severity import compute_severity
+from tracker.intake.signals import reporter_message_added
 from tracker.intake.statuses import OUTCOME_EXPLANATIONS, STATES_WITH_OUTCOME, STATUS_EXPLANATIONS
 from tracker.reference.models import Region
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 
 import sqlalchemy as sa
-
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -31,15 +30,15 @@ from tracker.core.i18n import current_language
 from tracker.core.params import parse_db_id
 from tracker.core.security import CSP
 from tracker.extensions import db
-from tracker.intake import partner as partner_services
 from tracker.intake import limits, services, steps
+from tracker.intake import partner as partner_services
 from tracker.intake.forms import FollowupForm, FollowupPhotoForm, MessageForm, PulseForm, ReportForm, attach_errors, labelled
 from tracker.intake.models import Report
 from tracker.intake.permissions import can_follow_up_filed_report, can_view_filed_report, can_view_filed_reports
 from tracker.intake.photos import UploadedPhoto, process_photos
 from tracker.intake.receipts import format_receipt, normalise_receipt
-from tracker.reference.maps import district_map, district_map_version
 from tracker.intake.schema import PULSE_KEYS, validate_message, validate_pulse, validate_report
+from tracker.reference.maps import district_map, district_map_version
 
 bp = Blueprint("intake", __name__, template_folder="templates")
 

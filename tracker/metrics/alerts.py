@@ -90,7 +90,8 @@ def _count_explanation(
     shown_p = p if shown_x is not None else None
     count_txt = str(shown_x) if shown_x is not None else _("fewer than %(k)s", k=k)
     if shown_base is not None:
-        base_txt = _("an average of %(mean)s in %(periods)s", mean=format_decimal(lam, format="#,##0.0"), periods=_unit_word(grain, BASELINE_PERIODS))
+        base_txt = _("an average of %(mean)s in %(periods)s", mean=format_decimal(lam, format="#,##0.0"),
+                     periods=_unit_word(grain, BASELINE_PERIODS))
     elif shown_x is None:
         base_txt = _("its usual level in %(periods)s", periods=_unit_word(grain, BASELINE_PERIODS))
     else:

@@ -21,9 +21,9 @@ Everything returned is a plain dataclass, never a model.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Iterable, Sequence
 
 DEFAULT_K = 10
 
@@ -145,7 +145,7 @@ class Series:
     k: int
 
     def items(self):
-        return list(zip(self.keys, self.cells))
+        return list(zip(self.keys, self.cells, strict=False))
 
 
 @dataclass
@@ -376,7 +376,7 @@ def _close_cycle(full, hide, bridge) -> bool:
 def follow_pattern(series: Series, values: Sequence[int | float]) -> list[int | float | None]:
     """Sums (harm totals…) shown next to a suppressed count line hide the
     same cells as the counts, so that they reveal nothing the counts hide."""
-    return [None if c.suppressed else v for c, v in zip(series.cells, values)]
+    return [None if c.suppressed else v for c, v in zip(series.cells, values, strict=False)]
 
 
 def suppress_crosstab(

@@ -77,10 +77,8 @@ def report_sums(
     once per category); otherwise the all-categories rows (or the filter's
     category)."""
     t = ReportRollup
-    if by_category:
-        category = f.category  # None → every category row except "*"
-    else:
-        category = f.category or ALL_CATEGORIES
+    # By category: None means every category row except "*".
+    category = f.category if by_category else f.category or ALL_CATEGORIES
     cond = _report_where(scope, f, grain=grain, category=category)
     if by_category and f.category is None:
         cond.append(t.category != ALL_CATEGORIES)

@@ -579,9 +579,8 @@ class _Protector:
                         h.changeColCost(col[last], 0.0)
                     h.changeColCost(col[x], 1.0)
                     last = x
-                    if x not in low_ok:
-                        if self._solve(h, highspy.ObjSense.kMinimize) <= 1e-6:
-                            self._mark(h, comp, low_ok, high_ok)
+                    if x not in low_ok and self._solve(h, highspy.ObjSense.kMinimize) <= 1e-6:
+                        self._mark(h, comp, low_ok, high_ok)
                     if x in low_ok and x not in high_ok:
                         high = self._solve(h, highspy.ObjSense.kMaximize)
                         if high == math.inf:

@@ -240,7 +240,7 @@ def _count_rows(agg: Aggregates) -> list[dict]:
             grain=grain, period_start=start, province_id=province, region_id=region, force_id=force,
             unit_id=unit, category=cat, severity=sev,
         )
-        row.update(zip(COUNT_FIELDS, vals))
+        row.update(zip(COUNT_FIELDS, vals, strict=False))
         out.append(row)
     return out
 
@@ -274,7 +274,7 @@ def _pulse_aggregate(rows, regions: RegionMap) -> list[dict]:
     out = []
     for (start, province, region, force), vals in acc.items():
         row = dict(period_start=start, province_id=province, region_id=region, force_id=force)
-        row.update(zip(PULSE_FIELDS, vals))
+        row.update(zip(PULSE_FIELDS, vals, strict=False))
         out.append(row)
     return out
 
@@ -512,14 +512,14 @@ def _apply(session, regions: RegionMap, recompute: set[tuple], delta: Aggregates
             t.c.grain == grain, t.c.period_start == start, t.c.region_id == region, t.c.force_id == force,
             t.c.unit_id == unit, t.c.category == cat, t.c.severity == sev,
         )
-        changes = {f: t.c[f] + v for f, v in zip(COUNT_FIELDS, vals) if v}
+        changes = {f: t.c[f] + v for f, v in zip(COUNT_FIELDS, vals, strict=False) if v}
         if session.execute(sa.update(t).where(*where).values(changes)).rowcount == 0:
             if min(vals) < 0:  # taking away from a row that is not there: out of step
                 redo.add(key)
                 continue
             row = dict(grain=grain, period_start=start, province_id=province, region_id=region, force_id=force,
                        unit_id=unit, category=cat, severity=sev)
-            row.update(zip(COUNT_FIELDS, vals))
+            row.update(zip(COUNT_FIELDS, vals, strict=False))
             session.execute(sa.insert(t), [row])
         elif min(vals) < 0:
             session.execute(sa.delete(t).where(*where, t.c.reports <= 0))
@@ -620,9 +620,7 @@ def _after_flush(session, _ctx) -> None:
             if is_new:
                 dirty["new_case_ids"].add(obj.id)
                 dirty["case_ids"].add(obj.id)
-            elif obj.id in dirty["new_case_ids"]:
-                dirty["case_ids"].add(obj.id)
-            elif obj in session.deleted:
+            elif obj.id in dirty["new_case_ids"] or obj in session.deleted:
                 dirty["case_ids"].add(obj.id)
             elif _changed(state, CASE_ATTRS):
                 # As it was before the transaction's first change to it.

@@ -428,9 +428,11 @@ def _drivers(reader, view, grain, periods, by_period, provinces, names) -> Drive
     if not (cell_b.exact and cell_a.exact):
         summary = _("Too few reports in %(before)s or %(after)s to compare them safely.", before=bl, after=al)
     elif ta > tb:
-        summary = _("Reports rose from %(before_n)s in %(before)s to %(after_n)s in %(after)s.", before_n=tb, before=bl, after_n=ta, after=al)
+        summary = _("Reports rose from %(before_n)s in %(before)s to %(after_n)s in %(after)s.",
+                    before_n=tb, before=bl, after_n=ta, after=al)
     elif ta < tb:
-        summary = _("Reports fell from %(before_n)s in %(before)s to %(after_n)s in %(after)s.", before_n=tb, before=bl, after_n=ta, after=al)
+        summary = _("Reports fell from %(before_n)s in %(before)s to %(after_n)s in %(after)s.",
+                    before_n=tb, before=bl, after_n=ta, after=al)
     else:
         summary = _("Reports stayed at %(n)s between %(before)s and %(after)s.", n=ta, before=bl, after=al)
     return Drivers(bl, al, cell_b, cell_a, rising, falling, summary)
@@ -506,7 +508,7 @@ def transparency_hxl_rows(page: TransparencyPage) -> list[list[str]]:
     trust = {s.region_id: {lbl: (t, sf) for lbl, t, sf in s.points} for s in page.trust}
     out = [list(HXL_HEADER[0]), list(HXL_HEADER[1])]
     for row in page.rows:
-        for (code, name), fig in zip(page.provinces, row.cells):
+        for (code, name), fig in zip(page.provinces, row.cells, strict=False):
             t, sf = trust.get(code, {}).get(row.label, (None, None))
             out.append([
                 row.label, "" if code == "-" else code, name,

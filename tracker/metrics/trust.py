@@ -17,8 +17,8 @@ number), so incremental updates and rebuilds give identical figures.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from tracker.metrics.stats import t_quantile
 

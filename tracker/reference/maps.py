@@ -75,7 +75,7 @@ def simplify(points: Sequence, tolerance: float) -> list:
         if index is not None and far > tolerance:
             keep[index] = True
             stack += [(first, index), (index, last)]
-    return [p for p, k in zip(points, keep) if k]
+    return [p for p, k in zip(points, keep, strict=False) if k]
 
 
 def simplify_ring(ring: Sequence, tolerance: float) -> list | None:
@@ -408,7 +408,7 @@ def figures_for_regions(keys: Sequence, cells: Sequence) -> list[MapFigure]:
                                                              Region.pcode.in_([str(k) for k in keys])))).all()
     by_key = {r.id: r for r in regions} | {r.pcode: r for r in regions}
     out = []
-    for key, cell in zip(keys, cells):
+    for key, cell in zip(keys, cells, strict=False):
         region = by_key.get(key)
         if region is not None:
             out.append(MapFigure(region.pcode, getattr(cell, "value", cell), localized(region.names)))

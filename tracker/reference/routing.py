@@ -16,7 +16,6 @@ from sqlalchemy.orm import joinedload
 from tracker.extensions import db
 from tracker.reference.models import OversightBody, Region, RoutingRule
 
-
 MAX_DEPTH = 32  # far deeper than country → province → district; bounds a cycle
 
 

@@ -99,7 +99,8 @@ def interval_chart(points, *, title: str, desc: str, rtl: bool = False) -> Marku
     step = max(1, -(-n // 6))
     for v in (0, 50, 100):
         y = base - v / 100 * (base - topy)
-        parts.append(f'<line class="grid" x1="{_x(left, W - left - 4, rtl):.1f}" y1="{y:.1f}" x2="{_x(left, W - left - 4, rtl) + W - left - 4:.1f}" y2="{y:.1f}"/>')
+        x1 = _x(left, W - left - 4, rtl)
+        parts.append(f'<line class="grid" x1="{x1:.1f}" y1="{y:.1f}" x2="{x1 + W - left - 4:.1f}" y2="{y:.1f}"/>')
         parts.append(
             f'<text class="chart-tick" x="{(W - 2) if rtl else 2}" y="{y + 4:.1f}" text-anchor="{"end" if rtl else "start"}">{v}</text>'
         )
@@ -113,7 +114,8 @@ def interval_chart(points, *, title: str, desc: str, rtl: bool = False) -> Marku
             if prev is not None:
                 parts.append(f'<line class="trend" x1="{prev[0]:.1f}" y1="{prev[1]:.1f}" x2="{cx:.1f}" y2="{y:.1f}"/>')
             parts.append(f'<line class="whisker" x1="{cx:.1f}" y1="{y1:.1f}" x2="{cx:.1f}" y2="{y2:.1f}"/>')
-            parts.append(f'<circle class="{"point-low" if est.status == "low_confidence" else "point"}" cx="{cx:.1f}" cy="{y:.1f}" r="3.5"/>')
+            kind = "point-low" if est.status == "low_confidence" else "point"
+            parts.append(f'<circle class="{kind}" cx="{cx:.1f}" cy="{y:.1f}" r="3.5"/>')
             prev = (cx, y)
         else:
             prev = None
