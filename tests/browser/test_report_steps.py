@@ -135,8 +135,8 @@ def test_offline_the_form_opens_and_a_held_report_lands_once(live_server, phone)
     phone.check("input[name=categories][value=threats]")  # the form in use: its offline copy is made
     phone.evaluate("navigator.serviceWorker.ready.then(() => true)")
     phone.wait_for_function(
-        "caches.open('tracker').then(c => c.keys()).then(k => k.length >= 4)", polling=100
-    )
+        "caches.open('tracker').then(c => c.keys()).then(k => k.length >= 6)", polling=100
+    )  # the page, two style sheets and three scripts (report-offline.js loads once the form is in use)
     phone.context.set_offline(True)
     assert phone.evaluate("fetch('/healthz').then(() => 'online', () => 'offline')") == "offline"
     response = phone.reload()
