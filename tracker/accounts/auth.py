@@ -19,7 +19,8 @@ import hmac
 from flask import Flask, current_app, flash, g, request, session
 from flask_babel import gettext as _
 
-from tracker.core.crypto import DecryptionError, decrypt_json, decrypt_text, encrypt_json
+from tracker.core.crypto import DecryptionError, decrypt_text
+from tracker.core.session_values import get_encrypted, put_encrypted
 from tracker.extensions import db, login_manager
 
 # Session keys that survive a sign-in or sign-out (language choice only).
@@ -48,19 +49,12 @@ def write_pending(state: dict) -> None:
     """Keep the state of a sign-in in progress (between the password and the
     code step) in the session, encrypted: the cookie is readable, and this
     state names the account."""
-    session[PENDING_KEY] = encrypt_json(state).decode("ascii")
+    put_encrypted(PENDING_KEY, state)
 
 
 def read_pending() -> dict | None:
     """The state written by write_pending, or None (absent, or not ours)."""
-    raw = session.get(PENDING_KEY)
-    if not isinstance(raw, str):
-        return None
-    try:
-        state = decrypt_json(raw.encode("ascii"))
-    except (DecryptionError, ValueError, UnicodeError):
-        return None
-    return state if isinstance(state, dict) else None
+    return get_encrypted(PENDING_KEY)
 
 
 def bind_session() -> None:

@@ -23,12 +23,13 @@ from flask_login import current_user
 from tracker.accounts.permissions import roles_required
 from tracker.cases.models import STATES
 from tracker.core.compression import compressible, forbid_compression
-from tracker.core.crypto import DecryptionError, decrypt_json, decrypt_text, encrypt_json, encrypt_text
+from tracker.core.crypto import DecryptionError, decrypt_text, encrypt_text
 from tracker.core.db import database_unavailable, safe_rollback
 from tracker.core.errors import keep_typed
 from tracker.core.i18n import current_language
 from tracker.core.params import parse_db_id
 from tracker.core.security import CSP
+from tracker.core.session_values import get_encrypted, put_encrypted
 from tracker.extensions import db
 from tracker.intake import limits, services, steps
 from tracker.intake import partner as partner_services
@@ -237,23 +238,12 @@ def _remember_followup(report: Report, now: int) -> None:
     """Remember a successful lookup for this browser session. The session
     cookie is signed but readable, so the report id and the time are kept
     encrypted with the field keys: the cookie shows an opaque value."""
-    session[FOLLOWUP_SESSION_KEY] = encrypt_json({"id": report.id, "at": now}).decode("ascii")
-
-
-def _followup_state() -> dict | None:
-    raw = session.get(FOLLOWUP_SESSION_KEY)
-    if not isinstance(raw, str):
-        return None
-    try:
-        state = decrypt_json(raw.encode("ascii"))
-    except (DecryptionError, ValueError, UnicodeError):
-        return None
-    return state if isinstance(state, dict) else None
+    put_encrypted(FOLLOWUP_SESSION_KEY, {"id": report.id, "at": now})
 
 
 def _followup_report() -> Report | None:
     """The report found by a lookup in this browser session, if still fresh."""
-    state = _followup_state()
+    state = get_encrypted(FOLLOWUP_SESSION_KEY)
     if state is None:
         session.pop(FOLLOWUP_SESSION_KEY, None)
         return None
