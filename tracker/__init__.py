@@ -65,7 +65,7 @@ def configure_extensions(app: Flask) -> None:
     from tracker.accounts.auth import configure_login
 
     configure_login(app)
-    from tracker.cases import configure_cases
+    from tracker.cases.receivers import configure_cases
 
     configure_cases(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -8,25 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.core.crypto import decrypt_text, encrypt_text
 from tracker.core.db import utcnow
 from tracker.extensions import db
+from tracker.intake.statuses import OUTCOMES, STATES  # noqa: F401 - the workflow's vocabulary, defined with the reporter's
 
-STATES = {
-    "new": _l("New"),
-    "triaged": _l("Triaged"),
-    "investigating": _l("Under investigation"),
-    "escalated": _l("Escalated"),
-    "awaiting_info": _l("Waiting for information from you"),
-    "referred": _l("Referred to another institution"),
-    "resolved": _l("Resolved"),
-    "closed": _l("Closed"),
-    "rejected": _l("Not taken forward"),
-    "merged": _l("Joined with another report of the same incident"),
-}
-OUTCOMES = {
-    "substantiated": _l("Substantiated"),
-    "partly_substantiated": _l("Partly substantiated"),
-    "not_substantiated": _l("Not substantiated"),
-    "unable_to_determine": _l("Unable to determine"),
-}
 VERIFICATION_GRADES = {
     "unverified": _l("Unverified"),
     "plausible": _l("Plausible"),

@@ -1,6 +1,6 @@
 """What the workflow announces, for the rest of cases (and anything above
 it) to answer. Listeners are connected in ``create_app``
-(tracker.cases.configure_cases), never at import."""
+(tracker.cases.receivers.configure_cases), never at import."""
 from blinker import Namespace
 
 _signals = Namespace()

@@ -47,8 +47,6 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from tracker.audit.service import record
-from tracker.cases.intake import open_case_for_report
-from tracker.cases.models import OUTCOMES, STATES
 from tracker.core.crypto import decrypt_text, encrypt_bytes, encrypt_text, keyed_hash
 from tracker.core.db import utcnow
 from tracker.extensions import db
@@ -57,8 +55,8 @@ from tracker.intake.photos import ProcessedPhoto, UploadedPhoto, process_photo
 from tracker.intake.receipts import generate_receipt, hash_receipt, normalise_receipt
 from tracker.intake.schema import MAX_IDEMPOTENCY_KEY, PULSE_KEYS, PulseData, ReportData
 from tracker.intake.severity import compute_severity
-from tracker.intake.signals import reporter_message_added
-from tracker.intake.statuses import OUTCOME_EXPLANATIONS, STATES_WITH_OUTCOME, STATUS_EXPLANATIONS
+from tracker.intake.signals import report_submitted, reporter_message_added
+from tracker.intake.statuses import OUTCOME_EXPLANATIONS, OUTCOMES, STATES, STATES_WITH_OUTCOME, STATUS_EXPLANATIONS
 from tracker.reference.models import Region
 
 IDEMPOTENCY_PURPOSE = "idempotency-key"
@@ -234,7 +232,12 @@ def submit_report(
 
     _store_photos(report, photos)
     db.session.flush()
-    case = open_case_for_report(report, actor=filed_by)
+    # Cases answers (tracker.cases.receivers): it opens the case in this
+    # transaction. Without it a report would sit in no queue: refuse.
+    report_submitted.send(None, report=report, actor=filed_by)
+    case = report.case
+    if case is None or case.id is None:
+        raise RuntimeError("no case was opened for the new report: is create_app's configure_cases connected?")
     record(
         "report.submitted",
         actor=filed_by,

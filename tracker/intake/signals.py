@@ -1,9 +1,20 @@
 """What intake announces, for the domains above it to answer (STYLE habit
-12: intake does not reach up into cases; cases listens). Listeners are
-connected in ``create_app`` (tracker.cases.configure_cases)."""
+12: intake does not reach up into cases; cases listens). Receivers are
+connected in ``create_app`` (tracker.cases.receivers.configure_cases).
+
+Receivers run synchronously, in the sender's session and transaction: they
+add and flush, never commit, so what they write is committed (or rolled
+back) with what intake wrote.
+"""
 from blinker import Namespace
 
 _signals = Namespace()
+
+#: sent with ``report=`` and ``actor=`` (the partner User filing on someone's
+#: behalf, or None) once a new report and its photos are flushed; exactly
+#: one receiver (cases) opens the report's case and sets ``report.case``.
+#: submit_report refuses to go on if none did.
+report_submitted = _signals.signal("report-submitted")
 
 #: sent with ``report=`` and ``message=`` after a reporter (or the partner
 #: following up for them) added a message; flushed, not committed.

@@ -1,8 +1,31 @@
-"""What each case state means to the reporter, in plain words, with what
-happens next (issue 9, item 6). The state codes and their short titles are
-defined once in tracker.cases.models (STATES, OUTCOMES); this module only
-adds the reporter's explanation of each."""
+"""The states a report's case goes through and the outcomes it may reach:
+their codes and short titles (defined here, once, and imported by
+tracker.cases, which builds on intake), and what each means to the
+reporter, in plain words, with what happens next (issue 9, item 6).
+
+They live on intake's side because the reporter's follow-up page and the
+partner's list show them, and intake does not import cases (STYLE §12).
+"""
 from flask_babel import lazy_gettext as _l
+
+STATES = {
+    "new": _l("New"),
+    "triaged": _l("Triaged"),
+    "investigating": _l("Under investigation"),
+    "escalated": _l("Escalated"),
+    "awaiting_info": _l("Waiting for information from you"),
+    "referred": _l("Referred to another institution"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+    "rejected": _l("Not taken forward"),
+    "merged": _l("Joined with another report of the same incident"),
+}
+OUTCOMES = {
+    "substantiated": _l("Substantiated"),
+    "partly_substantiated": _l("Partly substantiated"),
+    "not_substantiated": _l("Not substantiated"),
+    "unable_to_determine": _l("Unable to determine"),
+}
 
 STATUS_EXPLANATIONS = {
     "new": _l("Your report has arrived. An officer of the oversight body will read it soon. "

@@ -21,7 +21,6 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from tracker.accounts.permissions import roles_required
-from tracker.cases.models import STATES
 from tracker.core.compression import compressible, forbid_compression
 from tracker.core.crypto import DecryptionError, decrypt_text, encrypt_text
 from tracker.core.db import database_unavailable, safe_rollback
@@ -39,6 +38,7 @@ from tracker.intake.permissions import can_follow_up_filed_report, can_view_file
 from tracker.intake.photos import UploadedPhoto, process_photos
 from tracker.intake.receipts import format_receipt, normalise_receipt
 from tracker.intake.schema import PULSE_KEYS, validate_message, validate_pulse, validate_report
+from tracker.intake.statuses import STATES
 from tracker.reference.maps import district_map, district_map_version
 
 bp = Blueprint("intake", __name__, template_folder="templates")
