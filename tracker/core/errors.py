@@ -21,12 +21,18 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from tracker.core.db import database_unavailable, safe_rollback
-from tracker.extensions import db, login_manager
 
 KEEP_TYPED = "tracker.keep_typed"
 RETRY_AFTER_SECONDS = 5
 
 FormRenderer = Callable[[str, int], object]
+
+
+def _session():
+    """The app's database session, found through the app: tracker.extensions
+    is built from core (its Base, CSRF and rate-limit key), so core does not
+    import it back (STYLE §12)."""
+    return current_app.extensions["sqlalchemy"].session
 
 
 def _messages():
@@ -85,7 +91,7 @@ def refused(code: int, message: str, typed_message: str | None = None):
                 return make_response(rendered)
         except Exception:  # noqa: BLE001 - fall back to the plain error page
             current_app.logger.exception("Could not show the form again on %s", request.path)
-            safe_rollback(db.session)
+            safe_rollback(_session())
     try:
         return make_response(error_response(code, message))
     except Exception:  # noqa: BLE001 - never a bare 500 from the error page itself
@@ -98,11 +104,11 @@ def refused(code: int, message: str, typed_message: str | None = None):
 def _forget_user() -> None:
     """Render as anonymous: after a rollback the signed-in user's row would
     have to be reloaded from the database that just failed."""
-    g._login_user = login_manager.anonymous_user()
+    g._login_user = current_app.login_manager.anonymous_user()
 
 
 def _service_unavailable(exc: BaseException):
-    safe_rollback(db.session)
+    safe_rollback(_session())
     _forget_user()
     reason = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()[0][:200]
     current_app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, reason)
@@ -133,11 +139,11 @@ def configure_errors(app: Flask) -> None:
     def http_error(exc: HTTPException):
         code = exc.code or 500
         if code >= 500:
-            safe_rollback(db.session)
+            safe_rollback(_session())
         try:
             return error_response(code, None if code in _messages() else exc.description)
         except Exception:  # noqa: BLE001 - never a bare 500 from the error page itself
-            safe_rollback(db.session)
+            safe_rollback(_session())
             _forget_user()
             return refused(code, _messages().get(code) or _messages()[500])
 
@@ -145,6 +151,6 @@ def configure_errors(app: Flask) -> None:
     def unhandled(exc: Exception):
         if database_unavailable(exc):
             return _service_unavailable(exc)
-        safe_rollback(db.session)
+        safe_rollback(_session())
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         return refused(500, _messages()[500])
