@@ -151,3 +151,35 @@ def test_no_import_inside_a_function_dodges_a_cycle():
         if inner and a in edges.get(b, {})
     ]
     assert not dodges, "imports inside functions from a package that imports this one back:\n" + "\n".join(dodges)
+
+
+LISTENING = {"listen", "listens_for", "connect", "connect_via", "register_listeners"}
+
+
+def _module_level_calls(tree: ast.AST):
+    """Calls run when the module is imported: outside any function body
+    (decorators and default values of a module-level function included)."""
+    pending = list(ast.iter_child_nodes(tree))
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            pending.extend(getattr(node, "decorator_list", []))
+            pending.extend(node.args.defaults + [d for d in node.args.kw_defaults if d is not None])
+            continue
+        if isinstance(node, ast.Call):
+            yield node
+        pending.extend(ast.iter_child_nodes(node))
+
+
+def test_listeners_are_registered_in_create_app_not_at_import():
+    """SQLAlchemy event listeners and signal receivers are connected by
+    create_app (STYLE §12): importing a module connects nothing (nor calls
+    the rollups' ``register_listeners``, as tracker/metrics/models.py did)."""
+    at_import = []
+    for path in sorted(TRACKER.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for call in _module_level_calls(tree):
+            name = getattr(call.func, "attr", None) or getattr(call.func, "id", None)
+            if name in LISTENING:
+                at_import.append(f"{path.relative_to(ROOT)}:{call.lineno} {name}")
+    assert not at_import, "connected at import:\n" + "\n".join(at_import)

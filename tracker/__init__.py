@@ -68,6 +68,9 @@ def configure_extensions(app: Flask) -> None:
     from tracker.cases.receivers import configure_cases
 
     configure_cases(app)
+    from tracker.metrics.rollups.upkeep import register_listeners as keep_rollups_current
+
+    keep_rollups_current()
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _configure_sqlite(app)
 

@@ -14,8 +14,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core.db import utcnow
 from tracker.extensions import db
+from tracker.intake.statuses import OUTCOMES
 
 ALL_CATEGORIES = "*"  # the category of rows that count every report once
+#: One count column per case outcome, named by its code (the codes are
+#: defined once, in tracker.intake.statuses.OUTCOMES).
+OUTCOME_FIELDS = tuple(OUTCOMES)
 
 COUNT_FIELDS = (
     "reports",
@@ -30,10 +34,7 @@ COUNT_FIELDS = (
     "elderly",
     "disability",
     "resolved",
-    "substantiated",
-    "partly_substantiated",
-    "not_substantiated",
-    "unable_to_determine",
+    *OUTCOME_FIELDS,
 )
 PULSE_FIELDS = ("n_trust", "sum_trust", "sumsq_trust", "n_safety", "sum_safety", "sumsq_safety")
 
@@ -204,8 +205,3 @@ class CommanderResponse(db.Model):
     author = relationship("User", foreign_keys=[author_id])
     reviewer = relationship("User", foreign_keys=[reviewer_id])
 
-
-# Keep rollups current as reports arrive and cases move (session events).
-from tracker.metrics import rollups as _rollups  # noqa: E402,F401
-
-_rollups.register_listeners()

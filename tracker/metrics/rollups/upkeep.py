@@ -1,0 +1,385 @@
+"""Rollups, the live upkeep: just before each commit, in the same
+transaction, from what session events noted at each flush, the rollup
+tables are brought up to date with the aggregation that the rebuild uses
+(tracker.metrics.rollups.aggregation). No other module has to call
+anything; the listeners are registered by ``create_app``
+(tracker/__init__.py, configure_extensions), never at import.
+
+- a report inserted in this transaction: its contribution (read back from
+  the database at commit, with its categories and case) is added to the
+  rollup rows in place (``UPDATE ... SET n = n + d``, INSERT if the row is
+  new);
+- an existing case that moved (state, outcome, dates): for each of its
+  existing reports, the contribution with the case as it was at the start
+  of the transaction is taken away and the one with the case as it is now
+  is added, in place (rows that fall to zero are deleted);
+- anything else (a report edited or deleted, categories changed on an
+  existing report, a pulse answer, a report moved to another case): the
+  (period, district, force, unit) slices concerned are recomputed from the
+  raw rows, and in-place changes to those slices are dropped.
+
+The in-place path keeps a commit to tens of milliseconds however many
+reports a slice holds; a recompute reads the whole slice. Bulk loaders
+that bypass the ORM wrap their work in ``paused()`` and rebuild afterwards.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import types
+import zlib
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from flask_sqlalchemy.session import Session
+from sqlalchemy import event, inspect
+
+from tracker.cases.models import Case
+from tracker.extensions import db
+from tracker.intake.models import PulseResponse, Report, ReportCategory
+from tracker.metrics.anonymise import period_end, period_start
+from tracker.metrics.models import COUNT_FIELDS, DurationRollup, PulseRollup, ReportRollup
+from tracker.metrics.rollups.aggregation import (
+    Aggregates,
+    RegionMap,
+    count_rows,
+    duration_rows,
+    grouped_by_report,
+    insert_rows,
+    pulse_aggregate,
+    pulse_query,
+    report_query,
+)
+
+DIRTY = "tracker_rollup_dirty"
+PAUSED = "tracker_rollup_paused"
+
+# Report attributes whose change moves a report between rollup rows.
+REPORT_ATTRS = (
+    "occurred_on", "occurred_precision", "region_id", "force_id", "unit_id", "severity", "killed", "injured",
+    "detained", "missing", "displaced_households", "property_damaged", "victims_children", "victims_women",
+    "victims_elderly", "victims_disability", "consent_statistics", "case_id",
+)
+CASE_ATTRS = ("state", "outcome", "created_at", "triaged_at", "resolved_at")
+
+
+def forget_pending(session) -> None:
+    """Drop what this session's flushes noted (after a rebuild counted it all)."""
+    session.info.pop(DIRTY, None)
+
+
+def _recompute_report_slice(
+    session, regions: RegionMap, grain: str, start: date, region: int, force: int, unit: int
+) -> None:
+    q = report_query().where(
+        Report.region_id.in_(regions.raw_regions(region)),
+        Report.occurred_on >= start,
+        Report.occurred_on <= period_end(start, grain),
+        Report.force_id == force if force else Report.force_id.is_(None),
+        Report.unit_id == unit if unit else Report.unit_id.is_(None),
+    )
+    if grain == "week":
+        q = q.where(Report.occurred_precision == "day")
+    agg = Aggregates()
+    for r, cats in grouped_by_report(session.execute(q)):
+        agg.add(r, cats, regions, grains=(grain,), only=(grain, start, region))
+    session.execute(
+        sa.delete(ReportRollup).where(
+            ReportRollup.grain == grain, ReportRollup.period_start == start, ReportRollup.region_id == region,
+            ReportRollup.force_id == force, ReportRollup.unit_id == unit,
+        )
+    )
+    insert_rows(session, ReportRollup.__table__, count_rows(agg))
+    if grain == "month":
+        session.execute(
+            sa.delete(DurationRollup).where(
+                DurationRollup.period_start == start, DurationRollup.region_id == region,
+                DurationRollup.force_id == force, DurationRollup.unit_id == unit,
+            )
+        )
+        insert_rows(session, DurationRollup.__table__, duration_rows(agg))
+
+
+def _recompute_pulse_slice(session, regions: RegionMap, start: date, region: int) -> None:
+    q = pulse_query().where(
+        PulseResponse.region_id.in_(regions.raw_regions(region)),
+        PulseResponse.month >= start,
+        PulseResponse.month <= period_end(start, "month"),
+    )
+    rows = [r for r in pulse_aggregate(session.execute(q), regions) if r["region_id"] == region]
+    session.execute(sa.delete(PulseRollup).where(PulseRollup.period_start == start, PulseRollup.region_id == region))
+    insert_rows(session, PulseRollup.__table__, rows)
+
+
+def _dirty(session) -> dict:
+    """What the flushes of this transaction changed: ``slices`` and the
+    current slices of ``report_ids`` and of the reports of ``case_ids`` to
+    recompute; ``new_report_ids`` (inserted in this transaction) and
+    ``case_old`` ({case id: its counted fields at the start of the
+    transaction}) to apply in place; ``new_case_ids`` (never in case_old)."""
+    return session.info.setdefault(
+        DIRTY,
+        {"slices": set(), "report_ids": set(), "case_ids": set(), "new_report_ids": set(), "new_case_ids": set(),
+         "case_old": {}},
+    )
+
+
+def _report_slices(occurred_on, precision, region_id, force_id, unit_id) -> list[tuple]:
+    """The rollup slices a report falls in: (kind, grain, period, region,
+    force, unit). Slices are this narrow so that upkeep stays quick with
+    millions of reports."""
+    if occurred_on is None or region_id is None:
+        return []
+    f, u = force_id or 0, unit_id or 0
+    out = [("report", "month", period_start(occurred_on, "month"), region_id, f, u)]
+    if precision == "day":
+        out.append(("report", "week", period_start(occurred_on, "week"), region_id, f, u))
+    return out
+
+
+def refresh(session=None) -> int:
+    """Bring the rollups up to date with what this session's flushes noted
+    (in place where exact, else by recomputing slices). Returns how many
+    slices were touched."""
+    session = session or db.session
+    dirty = session.info.pop(DIRTY, None)
+    if not dirty:
+        return 0
+    new_ids = sorted(dirty["new_report_ids"])
+    slices = set(dirty["slices"])
+    ids, case_ids = dirty["report_ids"] - dirty["new_report_ids"], dirty["case_ids"]
+    if ids or case_ids:
+        cond = []
+        if ids:
+            cond.append(Report.id.in_(sorted(ids)))
+        if case_ids:
+            cond.append(Report.case_id.in_(sorted(case_ids)))
+        q = sa.select(
+            Report.occurred_on, Report.occurred_precision, Report.region_id, Report.force_id, Report.unit_id
+        ).where(sa.or_(*cond))
+        if new_ids:
+            q = q.where(Report.id.not_in(new_ids))
+        for row in session.execute(q):
+            slices.update(_report_slices(*row))
+    case_old = {cid: old for cid, old in dirty["case_old"].items() if cid not in dirty["new_case_ids"]}
+    if not slices and not new_ids and not case_old:
+        return 0
+    regions = RegionMap()
+    delta = Aggregates()
+    if new_ids:
+        # A report new in this transaction: add what it counts now.
+        for r, cats in grouped_by_report(session.execute(report_query().where(Report.id.in_(new_ids)))):
+            delta.add(r, cats, regions)
+    if case_old:
+        # An existing case moved: its (existing) reports counted with the
+        # case as it was; take that away and add what they count now.
+        q = report_query().where(Report.case_id.in_(sorted(case_old)))
+        if new_ids:
+            q = q.where(Report.id.not_in(new_ids))
+        for r, cats in grouped_by_report(session.execute(q)):
+            before = types.SimpleNamespace(**{**r._mapping, **case_old[r.case_id]})
+            delta.add(before, cats, regions, sign=-1)
+            delta.add(r, cats, regions)
+    recompute = {(kind, grain, start, regions.rollup_region(rid)[1], f, u) for kind, grain, start, rid, f, u in slices}
+    touched = recompute | _delta_slices(delta)
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite has one writer at a time: nothing can interleave.
+        _apply(session, regions, recompute, delta)
+        return len(touched)
+    # PostgreSQL: two transactions recomputing the same slice would both
+    # delete and insert it, and two adding to a missing row would both
+    # insert it. A per-slice advisory lock (taken in a fixed order, so no
+    # deadlock) makes the second wait, then see the first's rows. Should
+    # anything still fail, the report itself must not: the savepoint is
+    # rolled back and the next ``flask rollup`` corrects it.
+    try:
+        with session.begin_nested():
+            for key in sorted(touched):
+                lock = zlib.crc32(repr(key).encode()) - 2**31
+                session.execute(sa.text("SELECT pg_advisory_xact_lock(7235002, :k)"), {"k": lock})
+            _apply(session, regions, recompute, delta)
+    except sa.exc.SQLAlchemyError:
+        logging.getLogger(__name__).exception("rollup upkeep failed; run `flask rollup` to correct it")
+        return 0
+    return len(touched)
+
+
+def _delta_slices(delta: Aggregates) -> set[tuple]:
+    out = {("report", k[0], k[1], k[3], k[4], k[5]) for k, vals in delta.counts.items() if any(vals)}
+    out.update(("report", "month", k[0], k[2], k[3], k[4]) for k, n in delta.durations.items() if n)
+    return out
+
+
+def _apply(session, regions: RegionMap, recompute: set[tuple], delta: Aggregates) -> None:
+    """Add ``delta`` in place, except to slices in ``recompute`` (recomputed
+    from the raw rows instead, as is any slice the delta does not fit)."""
+    redo = set(recompute)
+    t = ReportRollup.__table__
+    for (grain, start, province, region, force, unit, cat, sev), vals in delta.counts.items():
+        key = ("report", grain, start, region, force, unit)
+        if key in redo or not any(vals):
+            continue
+        where = (
+            t.c.grain == grain, t.c.period_start == start, t.c.region_id == region, t.c.force_id == force,
+            t.c.unit_id == unit, t.c.category == cat, t.c.severity == sev,
+        )
+        changes = {f: t.c[f] + v for f, v in zip(COUNT_FIELDS, vals, strict=False) if v}
+        if session.execute(sa.update(t).where(*where).values(changes)).rowcount == 0:
+            if min(vals) < 0:  # taking away from a row that is not there: out of step
+                redo.add(key)
+                continue
+            row = dict(grain=grain, period_start=start, province_id=province, region_id=region, force_id=force,
+                       unit_id=unit, category=cat, severity=sev)
+            row.update(zip(COUNT_FIELDS, vals, strict=False))
+            session.execute(sa.insert(t), [row])
+        elif min(vals) < 0:
+            session.execute(sa.delete(t).where(*where, t.c.reports <= 0))
+    d = DurationRollup.__table__
+    for (start, province, region, force, unit, kind, bucket), n in delta.durations.items():
+        key = ("report", "month", start, region, force, unit)
+        if key in redo or not n:
+            continue
+        where = (
+            d.c.period_start == start, d.c.region_id == region, d.c.force_id == force, d.c.unit_id == unit,
+            d.c.kind == kind, d.c.bucket == bucket,
+        )
+        if session.execute(sa.update(d).where(*where).values(n=d.c.n + n)).rowcount == 0:
+            if n < 0:
+                redo.add(key)
+                continue
+            session.execute(sa.insert(d), [dict(period_start=start, province_id=province, region_id=region,
+                                                force_id=force, unit_id=unit, kind=kind, bucket=bucket, n=n)])
+        elif n < 0:
+            session.execute(sa.delete(d).where(*where, d.c.n <= 0))
+    for key in sorted(redo):
+        _recompute(session, regions, key)
+
+
+def _recompute(session, regions: RegionMap, key: tuple) -> None:
+    kind, grain, start, region, force, unit = key
+    if kind == "report":
+        _recompute_report_slice(session, regions, grain, start, region, force, unit)
+    else:
+        _recompute_pulse_slice(session, regions, start, region)
+
+
+@contextlib.contextmanager
+def paused(session=None):
+    """Skip live upkeep (bulk loads); call ``rebuild()`` afterwards."""
+    session = session or db.session
+    session.info[PAUSED] = True
+    try:
+        yield
+    finally:
+        session.info.pop(PAUSED, None)
+        session.info.pop(DIRTY, None)
+
+
+def _old(state, attr):
+    hist = state.attrs[attr].history
+    if hist.deleted:
+        return hist.deleted[0]
+    return getattr(state.obj(), attr)
+
+
+def _changed(state, attrs) -> bool:
+    return any(state.attrs[a].history.has_changes() for a in attrs)
+
+
+def _after_flush(session, _ctx) -> None:
+    if session.info.get(PAUSED):
+        return
+    objs = [
+        o for o in list(session.new) + list(session.dirty) + list(session.deleted)
+        if isinstance(o, (Report, ReportCategory, Case, PulseResponse))
+    ]
+    if not objs:
+        return
+    dirty = _dirty(session)
+    new_reports = dirty["new_report_ids"]
+    for obj in objs:  # reports first: a new report's categories are read with it
+        if isinstance(obj, Report) and obj in session.new and obj not in session.deleted:
+            new_reports.add(obj.id)
+    for obj in objs:
+        state = inspect(obj)
+        is_new = obj in session.new
+        if isinstance(obj, Report):
+            if obj.id in new_reports:
+                continue  # added as it stands at commit
+            now = _report_slices(obj.occurred_on, obj.occurred_precision, obj.region_id, obj.force_id, obj.unit_id)
+            if obj in session.deleted:
+                dirty["slices"].update(now)
+            elif _changed(state, REPORT_ATTRS):
+                dirty["slices"].update(now)
+                dirty["slices"].update(
+                    _report_slices(*(_old(state, a) for a in ("occurred_on", "occurred_precision", "region_id",
+                                                               "force_id", "unit_id")))
+                )
+        elif isinstance(obj, ReportCategory):
+            if obj.report_id in new_reports:
+                continue
+            if obj.report_id is not None:
+                dirty["report_ids"].add(obj.report_id)
+            if obj in session.deleted and obj.report is not None:
+                r = obj.report
+                dirty["slices"].update(_report_slices(r.occurred_on, r.occurred_precision, r.region_id, r.force_id,
+                                                      r.unit_id))
+        elif isinstance(obj, Case):
+            if is_new:
+                dirty["new_case_ids"].add(obj.id)
+                dirty["case_ids"].add(obj.id)
+            elif obj.id in dirty["new_case_ids"] or obj in session.deleted:
+                dirty["case_ids"].add(obj.id)
+            elif _changed(state, CASE_ATTRS):
+                # As it was before the transaction's first change to it.
+                dirty["case_old"].setdefault(obj.id, {a: _old(state, a) for a in CASE_ATTRS})
+        elif isinstance(obj, PulseResponse):
+            for month, region in {(obj.month, obj.region_id), (_old(state, "month"), _old(state, "region_id"))}:
+                if month is not None and region is not None:
+                    dirty["slices"].add(("pulse", "month", period_start(month, "month"), region, 0, 0))
+
+
+def _before_commit(session) -> None:
+    if session.info.get(PAUSED):
+        return
+    session.flush()
+    if not session.info.get(DIRTY):
+        return
+    live = current_app.config.get("TRACKER_ROLLUP_LIVE", True) if has_app_context() else True
+    if live:
+        refresh(session)
+    else:
+        session.info.pop(DIRTY, None)
+
+
+def _after_rollback(session) -> None:
+    session.info.pop(DIRTY, None)
+
+
+def _keep_old(_target, value, _oldvalue, _initiator):
+    return value
+
+
+def _after_soft_rollback(session, transaction) -> None:
+    # A rolled-back savepoint keeps what earlier flushes noted (what it
+    # noted itself is harmless: re-read or recomputed from the database).
+    if not transaction.nested:
+        _after_rollback(session)
+
+
+def register_listeners() -> None:
+    """Listen to every Flask-SQLAlchemy session (called by ``create_app``
+    in configure_extensions; once per process, however
+    many apps are made: the listeners are global to the Session class)."""
+    if event.contains(Session, "after_flush", _after_flush):
+        return
+    # Load the old value before a change (even on an expired object), so
+    # that the slice a report or answer leaves is recomputed too, and what
+    # a case's reports counted before it moved can be taken away.
+    for attr in (Report.occurred_on, Report.occurred_precision, Report.region_id, Report.force_id, Report.unit_id,
+                 PulseResponse.month, PulseResponse.region_id, *(getattr(Case, a) for a in CASE_ATTRS)):
+        event.listen(attr, "set", _keep_old, active_history=True, retval=True)
+    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "before_commit", _before_commit)
+    event.listen(Session, "after_soft_rollback", _after_soft_rollback)
