@@ -9,7 +9,8 @@ from config import Config
 from tracker.accounts.forms import PASSWORD_LENGTH
 from tracker.accounts.passwords import PasswordPolicyError, check_policy
 from tracker.accounts.services import find_user
-from tracker.admin.settings import SEVERITIES
+from tracker.admin.settings import DEADLINE_MAX_HOURS, DEADLINE_MIN_HOURS, K_MAX, K_MIN
+from tracker.intake.models import SEVERITY_ORDER
 
 CODE_HINT = _l("Short identifier: letters, digits, dots, dashes or underscores.")
 
@@ -151,8 +152,8 @@ class BoundaryUploadForm(FlaskForm):
 
 
 def _deadline_field(label):
-    return IntegerField(label, validators=[DataRequired(_l("Enter a number of hours between 1 and 8760.")),
-                                           NumberRange(1, 8760, _l("Enter a number of hours between 1 and 8760."))])
+    message = _l("Enter a number of hours between 1 and 8760.")  # DEADLINE_MIN_HOURS, DEADLINE_MAX_HOURS
+    return IntegerField(label, validators=[DataRequired(message), NumberRange(DEADLINE_MIN_HOURS, DEADLINE_MAX_HOURS, message)])
 
 
 class SettingsForm(FlaskForm):
@@ -162,10 +163,11 @@ class SettingsForm(FlaskForm):
     deadline_low = _deadline_field(_l("Triage deadline for low-severity cases (hours)"))
     k_threshold = IntegerField(
         _l("Smallest count shown in aggregates (K)"),
-        validators=[DataRequired(_l("Enter a number between 2 and 1000.")), NumberRange(2, 1000, _l("Enter a number between 2 and 1000."))],
+        validators=[DataRequired(_l("Enter a number between 2 and 1000.")),  # K_MIN, K_MAX
+                    NumberRange(K_MIN, K_MAX, _l("Enter a number between 2 and 1000."))],
         description=_l("Counts from 1 to K−1 are shown as “fewer than K”."),
     )
     submit = SubmitField(_l("Save settings"))
 
     def deadlines(self) -> dict:
-        return {sev: getattr(self, f"deadline_{sev}").data for sev in SEVERITIES}
+        return {sev: getattr(self, f"deadline_{sev}").data for sev in SEVERITY_ORDER}

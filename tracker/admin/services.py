@@ -15,9 +15,10 @@ from flask_babel import lazy_gettext as _l
 
 from config import Config
 from tracker.accounts.models import Organisation, User
-from tracker.admin.settings import SEVERITIES, set_setting
+from tracker.admin.settings import DEADLINE_MAX_HOURS, DEADLINE_MIN_HOURS, K_MAX, K_MIN, set_setting
 from tracker.audit.service import record
 from tracker.extensions import db
+from tracker.intake.models import SEVERITY_ORDER
 from tracker.reference import maps
 from tracker.reference.models import FORCE_KINDS, Force, Operation, OversightBody, Region, RoutingRule, Unit
 
@@ -288,12 +289,12 @@ def import_regions(data: bytes, *, actor: User | None) -> int:
 def save_settings(*, deadlines: dict[str, int], k_threshold: int, actor: User | None) -> None:
     """Triage deadlines (hours, per severity) and the K threshold. Audited."""
     clean = {}
-    for sev in SEVERITIES:
+    for sev in SEVERITY_ORDER:
         value = deadlines.get(sev)
-        if not isinstance(value, int) or not 1 <= value <= 24 * 365:
+        if not isinstance(value, int) or not DEADLINE_MIN_HOURS <= value <= DEADLINE_MAX_HOURS:
             raise AdminError(_l("Enter a number of hours between 1 and 8760."), f"deadline_{sev}")
         clean[sev] = value
-    if not isinstance(k_threshold, int) or not 2 <= k_threshold <= 1000:
+    if not isinstance(k_threshold, int) or isinstance(k_threshold, bool) or not K_MIN <= k_threshold <= K_MAX:
         raise AdminError(_l("Enter a number between 2 and 1000."), "k_threshold")
     set_setting("triage_deadlines", clean)
     set_setting("k_threshold", k_threshold)

@@ -39,8 +39,9 @@ from tracker.admin.forms import (
     UserCreateForm,
     UserEditForm,
 )
-from tracker.admin.settings import SEVERITIES, k_threshold, triage_deadlines
+from tracker.admin.settings import k_threshold, triage_deadlines
 from tracker.extensions import db
+from tracker.intake.models import SEVERITY_ORDER
 from tracker.reference.maps import district_map
 from tracker.reference.models import (
     FORCE_KINDS,
@@ -492,7 +493,7 @@ def routing_rule_delete(rule_id: int):
 @admin_only
 def settings():
     current = triage_deadlines()
-    form = SettingsForm(data={**{f"deadline_{s}": current[s] for s in SEVERITIES}, "k_threshold": k_threshold()})
+    form = SettingsForm(data={**{f"deadline_{s}": current[s] for s in SEVERITY_ORDER}, "k_threshold": k_threshold()})
     if form.validate_on_submit():
         done = _save(form, "k_threshold", lambda: services.save_settings(
             deadlines=form.deadlines(), k_threshold=form.k_threshold.data, actor=current_user._get_current_object(),

@@ -29,6 +29,7 @@ from tracker.cases.queue import MAX_PAGE_SIZE, PAGE_SIZE, CursorError, parse_fil
 from tracker.cases.workflow import TransitionError
 from tracker.core.db import utcnow
 from tracker.extensions import csrf, db
+from tracker.intake.models import SEVERITY_ORDER
 
 STAFF = ("officer", "supervisor")
 
@@ -257,7 +258,7 @@ OPENAPI_SCHEMAS = {
             "ref": {"type": "string"},
             "state": {"type": "string", "enum": list(STATES)},
             "state_label": {"type": "string"},
-            "severity": {"type": "string", "enum": ["critical", "high", "medium", "low"]},
+            "severity": {"type": "string", "enum": list(SEVERITY_ORDER)},
             "verification": {"type": "string"},
             "outcome": {"type": ["string", "null"]},
             "region": {"type": ["string", "null"]},
@@ -313,7 +314,7 @@ OPENAPI_SCHEMAS = {
 
 _FILTER_PARAMS = [
     {"name": "state", "in": "query", "schema": {"type": "string", "enum": ["open", "all", *STATES]}},
-    {"name": "severity", "in": "query", "schema": {"type": "string", "enum": ["critical", "high", "medium", "low"]}},
+    {"name": "severity", "in": "query", "schema": {"type": "string", "enum": list(SEVERITY_ORDER)}},
     {"name": "region", "in": "query", "schema": {"type": "string"}, "description": "P-code; includes sub-regions"},
     {"name": "category", "in": "query", "schema": {"type": "string"}},
     {"name": "force", "in": "query", "schema": {"type": "string"}},

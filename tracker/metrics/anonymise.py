@@ -1,7 +1,7 @@
 """Anonymisation: the only place where aggregate figures become publishable.
 
-Rules (DESIGN §5, defaults; K from the ``k_threshold`` Setting, else the
-``TRACKER_K_THRESHOLD`` config, else 10):
+Rules (DESIGN §5; K read by tracker.admin.settings.k_threshold: the
+``k_threshold`` setting, else the ``TRACKER_K_THRESHOLD`` config):
 
 * a count from 1 to K−1 is never shown: it becomes "fewer than K"; zero is
   shown (primary suppression);
@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-DEFAULT_K = 10
+from tracker.admin.settings import k_threshold  # noqa: F401 - K is read in one place; imported from here by release.py
 
 AUDIENCES = ("commander", "public")
 # Finest time grain and finest region level each audience may see.
@@ -35,23 +35,6 @@ FINEST_REGION_LEVEL = {"commander": 2, "public": 1}  # 2 = district, 1 = provinc
 
 class DisclosureError(ValueError):
     """Asked for something finer than the policy allows."""
-
-
-def k_threshold() -> int:
-    """K: the Setting ``k_threshold`` (admins), else config, else 10."""
-    try:
-        from flask import current_app
-
-        from tracker.extensions import db
-        from tracker.reference.models import Setting
-
-        setting = db.session.get(Setting, "k_threshold")
-        if setting is not None and setting.value not in (None, ""):
-            value = setting.value.get("value") if isinstance(setting.value, dict) else setting.value
-            return max(2, int(value))
-        return max(2, int(current_app.config.get("TRACKER_K_THRESHOLD", DEFAULT_K)))
-    except (RuntimeError, ValueError, TypeError):
-        return DEFAULT_K
 
 
 def check_grain(audience: str, grain: str) -> str:

@@ -16,11 +16,15 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from tracker.admin.settings import k_threshold
 from tracker.core.i18n import localized
 from tracker.extensions import db
+from tracker.intake.models import SEVERITIES, SEVERITY_ORDER
+from tracker.intake.statuses import OUTCOMES
 from tracker.metrics import alerts as alerts_mod
 from tracker.metrics.alerts import BASELINE_PERIODS
-from tracker.metrics.anonymise import Cell, k_threshold, period_label
+from tracker.metrics.anonymise import Cell, period_label
+from tracker.metrics.models import OUTCOME_FIELDS
 from tracker.metrics.published import (
     Figure,
     Reader,
@@ -46,7 +50,6 @@ VICTIM_FIELDS = {
     "elderly": _l("Elderly people among victims"),
     "disability": _l("Persons with disabilities among victims"),
 }
-OUTCOME_FIELDS = ("substantiated", "partly_substantiated", "not_substantiated", "unable_to_determine")
 DEFAULT_SPAN = {"month": 12, "week": 13}
 
 
@@ -137,8 +140,6 @@ def category_label(code: str) -> str:
 
 
 def severity_label(code: str) -> str:
-    from tracker.intake.models import SEVERITIES
-
     return str(SEVERITIES.get(code, code))
 
 
@@ -271,7 +272,7 @@ def commander_trends(view: View) -> TrendsPage:
         for pv in provinces:
             harm_by_region[pv] = [reader.total(scope, "harm_province", "month", months, f"{h}|{pv}") for h in HARM_FIELDS]
         harm = [(str(lbl), reader.total(scope, "harm", "month", months, h)) for h, lbl in HARM_FIELDS.items()]
-        sev = ["critical", "high", "medium", "low"]
+        sev = list(SEVERITY_ORDER)
         by_severity = _line(reader, scope, "severity", "month", months, sev, {s: severity_label(s) for s in sev},
                             total_key=("total", "*"), drop_zeros=False)
         from tracker.reference.models import CATEGORIES
@@ -279,8 +280,6 @@ def commander_trends(view: View) -> TrendsPage:
         cats = [c for c in CATEGORIES]
         by_category = _line(reader, scope, "category", "month", months, cats, {c: category_label(c) for c in cats})
         by_category.items.sort(key=lambda i: (i.cell.value is None, -(i.cell.value or 0)))
-        from tracker.cases.models import OUTCOMES
-
         outcomes = _line(reader, scope, "outcome", "month", months, list(OUTCOME_FIELDS),
                          {o: str(OUTCOMES[o]) for o in OUTCOME_FIELDS}, total_key=("outcome", "resolved"),
                          drop_zeros=False)
