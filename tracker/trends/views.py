@@ -19,10 +19,15 @@ from tracker.extensions import db
 from tracker.metrics import trends as trends_service
 from tracker.metrics.anonymise import period_label
 from tracker.metrics.models import RESPONSE_STATUSES, CommanderResponse
-from tracker.trends import charts, responses
+from tracker.metrics.trust import LOW_CONFIDENCE_N, MIN_N
+from tracker.trends import charts, exports, responses
 from tracker.trends.filters import parse_filters
 
 bp = Blueprint("trends", __name__, template_folder="templates")
+# The trust index's publication thresholds, for the macros shared with
+# /transparency (trends/_macros.html): defined once, in tracker.metrics.trust.
+bp.record_once(lambda state: state.app.jinja_env.globals.update(
+    TRUST_MIN_N=MIN_N, TRUST_LOW_CONFIDENCE_N=LOW_CONFIDENCE_N))
 
 
 def show_figure(fig, k: int) -> str:
@@ -59,12 +64,7 @@ def index():
     page = trends_service.commander_trends(view)
     k = page.k
     if output == "csv":
-        from tracker.audit.service import record
-
-        # Exports are audited (DESIGN §4): who took which aggregates, never more.
-        filters = {k: v for k, v in request.args.items() if k in ("grain", "from", "to", "province", "category", "unit", "force")}
-        record("trends.exported", actor=current_user, object_type="force",
-               object_id=_force_id(view.scope), data={"filters": filters})
+        exports.record_export(current_user, view.scope, request.args)
         db.session.commit()
         return _csv(page)
     rtl = text_direction() == "rtl"
@@ -112,10 +112,6 @@ def index():
         can_respond=responses.can_write_response(current_user),
         pending=responses.pending_review_count(current_user),
     ), status
-
-
-def _force_id(scope: str) -> int | None:
-    return int(scope.split(":")[1]) if scope.startswith("force:") else None
 
 
 def _csv(page) -> Response:
