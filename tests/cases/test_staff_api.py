@@ -82,3 +82,16 @@ def test_openapi_describes_staff_paths(app, client):
     for path in ("/cases", "/cases/{ref}", "/cases/{ref}/transitions", "/cases/{ref}/messages"):
         assert path in doc["paths"]
     assert doc["paths"]["/cases/{ref}/transitions"]["post"]["security"] == [{"bearerAuth": []}]
+
+
+def test_a_token_s_last_use_is_kept_after_a_read_only_call(app, db, client, make_user, case_for_report):
+    """The admin sees when each token was last used: a GET (whose view
+    commits nothing) still records it, with the request's one commit."""
+    from tracker.accounts.models import ApiToken
+
+    officer = make_user("officer")
+    h = _token(db, officer)
+    assert db.session.scalar(sa.select(ApiToken.last_used_at)) is None
+    assert client.get("/api/v1/cases", headers=h).status_code == 200
+    db.session.rollback()  # read what the request committed, not this session's copy
+    assert db.session.scalar(sa.select(ApiToken.last_used_at)) is not None

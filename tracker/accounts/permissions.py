@@ -12,6 +12,8 @@ from functools import wraps
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
+from tracker.accounts.models import ApiToken
+
 STAFF_ROLES = ("partner", "officer", "supervisor", "commander", "admin")
 ROLES_REQUIRING_TOTP = frozenset({"supervisor", "admin"})  # DESIGN §8: TOTP required
 
@@ -134,6 +136,24 @@ def _api_error(code: int, message: str):
     return resp, status
 
 
+def _stamp_transaction(session):
+    """The transaction holding a token's new last use (stamped by
+    user_for_token, every few minutes at most), or None when not stamped."""
+    if not any(isinstance(o, ApiToken) and session.is_modified(o) for o in session.dirty):
+        return None
+    session.flush()
+    return session().get_transaction()
+
+
+def _commit_token_use(session, stamp) -> None:
+    """A token's last use rides on the request's one commit: a view that
+    writes commits it with its own changes (or rolls it back with them);
+    after a read-only view, which neither commits nor writes (STYLE §2), it
+    is all that transaction holds, and is committed here."""
+    if stamp is not None and stamp.is_active and session().get_transaction() is stamp:
+        session.commit()
+
+
 def token_or_login_required(*roles: str):
     """Guard for staff API endpoints: a bearer token, or a staff session.
 
@@ -154,16 +174,19 @@ def token_or_login_required(*roles: str):
                 if user is None:
                     db.session.rollback()
                     return _api_error(401, _("The access token is missing, revoked or not valid."))
-                db.session.commit()  # last_used_at
+                stamp = _stamp_transaction(db.session)
                 g._login_user = user  # Flask-Login's per-request user; nothing stored in the session
             else:
+                stamp = None
                 if not _authenticated(current_user):
                     return _api_error(401, _("Sign in, or send an access token."))
                 if request.method not in ("GET", "HEAD", "OPTIONS"):
                     csrf.protect()
             if roles and current_user.role not in roles:
                 return _api_error(403, _("You do not have access to this page."))
-            return view(*args, **kwargs)
+            response = view(*args, **kwargs)
+            _commit_token_use(db.session, stamp)
+            return response
 
         wrapped.allowed_roles = roles
         # The global CSRF check would refuse token-authenticated POSTs (a
