@@ -32,10 +32,16 @@ _PENDING = "tracker_case_notifications"
 RETRY_WINDOW = timedelta(hours=48)
 
 
+def escalates_on_intake(severity: str) -> bool:
+    """Whether a case of this severity is escalated as soon as it is opened
+    (DESIGN §4: critical cases)."""
+    return severity == "critical"
+
+
 def escalate_on_intake(case: Case) -> bool:
     """Escalate a new case at once if it is critical (actor: the system).
     Returns True if it was escalated."""
-    if case.severity == "critical" and case.state == "new" and case.body_id is not None:
+    if escalates_on_intake(case.severity) and case.state == "new" and case.body_id is not None:
         perform(case, "escalate", None, reason=_system_reason("critical"))
         return True
     return False

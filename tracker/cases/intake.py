@@ -6,6 +6,7 @@ Like every service here it only flushes: the caller commits once.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from tracker.audit.service import record
 from tracker.cases.deadlines import set_triage_deadline
@@ -18,10 +19,14 @@ from tracker.intake.severity import severity_rank
 from tracker.reference.routing import route
 
 
-def _assign_ref(case: Case) -> None:
+def case_ref(case_id: int, opened_at: datetime) -> str:
     """``YYYY-NNNNNN``: the year opened and the case id, unique and race-free
     (the id comes from the database, so two concurrent intakes never clash)."""
-    case.ref = f"{case.created_at.year}-{case.id:06d}"
+    return f"{opened_at.year}-{case_id:06d}"
+
+
+def _assign_ref(case: Case) -> None:
+    case.ref = case_ref(case.id, case.created_at)
 
 
 def open_case_for_report(report, *, actor=None) -> Case:

@@ -51,12 +51,15 @@ from functools import lru_cache
 from itertools import accumulate
 
 import sqlalchemy as sa
-from flask import current_app
 
+from tracker.cases.deadlines import triage_deadline
+from tracker.cases.escalation import escalates_on_intake
+from tracker.cases.intake import case_ref
 from tracker.core.crypto import encrypt_json, encrypt_text
 from tracker.core.db import utcnow
 from tracker.extensions import db
 from tracker.intake.models import SEVERITY_ORDER
+from tracker.intake.statuses import STATES_WITH_OUTCOME
 
 BATCH_SIZE = 5000
 DAYS = 365
@@ -494,7 +497,8 @@ class _Generator:
         self.rng, self.world, self.today, self.severity, self.pools = rng, world, today, severity, pools
         self.seed = seed
         self.now = datetime.combine(today, time(0, 0))
-        self.deadlines = current_app.config["TRIAGE_DEADLINES"]
+        # Read here, in the main process: the forked producer has no database.
+        self.deadlines = {sev: triage_deadline(sev) for sev in SEVERITY_ORDER}
         self.languages = _Chooser(LANGUAGE_WEIGHTS, LANGUAGE_WEIGHTS.values())
         self.relationships = _Chooser(RELATIONSHIP_WEIGHTS, RELATIONSHIP_WEIGHTS.values())
         self.land_categories = _Chooser(CATEGORY_WEIGHTS, CATEGORY_WEIGHTS.values())
@@ -575,12 +579,12 @@ class _Generator:
     def _case_progress(self, severity: str, created_at: datetime) -> dict:
         """A state and timestamps consistent with the case's age and severity."""
         rng = self.rng
-        deadline = timedelta(hours=self.deadlines.get(severity, 14 * 24))
+        deadline = self.deadlines[severity]
         age_days = (self.now - created_at).total_seconds() / 86400
         out = {"state": "new", "triage_due_at": created_at + deadline, "triaged_at": None,
                "escalated_at": None, "resolved_at": None, "outcome": None, "referred_to": None}
-        if severity == "critical":
-            out["escalated_at"] = created_at  # critical cases are escalated on intake
+        if escalates_on_intake(severity):
+            out["escalated_at"] = created_at
             out["state"] = "escalated"
         r = rng.random()
         if age_days < 3:
@@ -603,7 +607,7 @@ class _Generator:
             state = STATES_RECENT.pick(rng)
         else:
             state = STATES_OLDER.pick(rng)
-        if state in ("resolved", "closed"):
+        if state in STATES_WITH_OUTCOME:
             resolved_at = triaged_at + timedelta(days=rng.uniform(5, 120))
             if resolved_at >= self.now:
                 state = "investigating"
@@ -701,7 +705,7 @@ class _Generator:
         staff = world.officers.get(body_id)
         assigned = rng.choice(staff) if staff and state != "new" and rng.random() < 0.7 else None
         out["case"].append({
-            "id": case_id, "ref": _case_ref(case_id, created_at), "state": state, "severity": severity,
+            "id": case_id, "ref": case_ref(case_id, created_at), "state": state, "severity": severity,
             "severity_rank": SEVERITY_ORDER[severity], "severity_overridden": False,
             "verification": self._verification(state, progress["outcome"]), "outcome": progress["outcome"],
             "body_id": body_id, "assigned_to_id": assigned, "region_id": district.id, "force_id": force_id,
@@ -776,11 +780,6 @@ class _Generator:
         return {"region_id": district.id, "force_id": self.world.forces.get(force_code) if force_code else None,
                 "month": month, "source": "standalone", "language": self.languages.pick(rng),
                 **self._pulse(district.province, month, 0.0)}
-
-
-def _case_ref(case_id: int, created_at: datetime) -> str:
-    """``YYYY-NNNNNN`` as tracker.cases.intake assigns it (year opened, case id)."""
-    return f"{created_at.year}-{case_id:06d}"
 
 
 def _fix_sequences(tables) -> None:
