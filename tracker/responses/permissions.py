@@ -43,10 +43,11 @@ def can_review_response(user, resp: CommanderResponse) -> bool:
 
 def can_view_response(user, resp: CommanderResponse) -> bool:
     """Commanders see their force's; supervisors see any response once it
-    left its draft (the ones they review, and others in context)."""
+    left its draft (the ones they review, and others in context). A draft
+    is the commander's own until sent, as the supervisors' list has it."""
     if role_of(user) == "commander":
         return user.force_id == resp.force_id
-    return can_review_response(user, resp) or (role_of(user) == "supervisor" and resp.status != "draft")
+    return role_of(user) == "supervisor" and resp.status != "draft"
 
 
 def can_translate_response(user, resp: CommanderResponse) -> bool:
