@@ -42,6 +42,7 @@ ACCESS: dict[str, frozenset] = {
     "intake.pulse_thanks": EVERYONE,
     "intake.service_worker": EVERYONE,
     "intake.districts_svg": EVERYONE,
+    "intake.quick_exit": EVERYONE,
     # Partners: the reports their organisation filed (another organisation's: 404).
     "intake.partner_reports": frozenset({"partner"}),
     "intake.partner_report": frozenset({"partner"}),
