@@ -42,6 +42,7 @@ ACCESS: dict[str, frozenset] = {
     "intake.pulse_thanks": EVERYONE,
     "intake.service_worker": EVERYONE,
     "intake.districts_svg": EVERYONE,
+    "intake.quick_exit": EVERYONE,
     # Partners: the reports their organisation filed (another organisation's: 404).
     "intake.partner_reports": frozenset({"partner"}),
     "intake.partner_report": frozenset({"partner"}),
@@ -79,9 +80,11 @@ ACCESS: dict[str, frozenset] = {
     "api.staff_transition": CASE_WORKERS,
     # Trends: commanders (their force) and supervisors (review responses).
     "trends.index": frozenset({"commander", "supervisor"}),
-    "trends.response_list": frozenset({"commander", "supervisor"}),
-    "trends.response_new": frozenset({"commander"}),
-    "trends.response_edit": frozenset({"commander", "supervisor"}),
+    # Commander responses: commanders write, supervisors review and translate.
+    "responses.index": frozenset({"commander", "supervisor"}),
+    "responses.new": frozenset({"commander"}),
+    "responses.edit": frozenset({"commander", "supervisor"}),
+    "responses.translate": frozenset({"supervisor"}),
     # Administration: admins; supervisors manage their own body's officers.
     "admin.dashboard": frozenset({"admin"}),
     "admin.organisations": frozenset({"admin"}),
@@ -154,7 +157,7 @@ def _samples(app, role, login_as, make_user, client):
     token_owner = user or officer
     token, _plain = services.issue_token(token_owner, "matrix")
     army = db.session.scalar(sa.select(Force).filter_by(code="ARMY"))
-    from tracker.metrics.models import CommanderResponse
+    from tracker.responses.models import CommanderResponse
 
     response = CommanderResponse(
         force_id=army.id, author_id=user.id if role == "commander" else None, period_start=report.occurred_on.replace(day=1),

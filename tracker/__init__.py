@@ -84,6 +84,7 @@ def _import_models() -> None:
     import tracker.intake.models  # noqa: F401
     import tracker.metrics.models  # noqa: F401
     import tracker.reference.models  # noqa: F401
+    import tracker.responses.models  # noqa: F401
 
 
 def _configure_sqlite(app: Flask) -> None:
@@ -112,9 +113,10 @@ def configure_blueprints(app: Flask) -> None:
     from tracker.channels.views import bp as channels_bp
     from tracker.intake.views import bp as intake_bp
     from tracker.public.views import bp as public_bp
+    from tracker.responses.views import bp as responses_bp
     from tracker.trends.views import bp as trends_bp
 
-    for bp in (public_bp, intake_bp, accounts_bp, cases_bp, trends_bp, admin_bp, api_bp, channels_bp):
+    for bp in (public_bp, intake_bp, accounts_bp, cases_bp, trends_bp, responses_bp, admin_bp, api_bp, channels_bp):
         app.register_blueprint(bp)
     configure_gateways(app)
 

@@ -30,6 +30,7 @@ EVENT_LABELS = {
     "response.submitted": _l("Commander response submitted"),
     "response.approved": _l("Commander response approved"),
     "response.returned": _l("Commander response returned"),
+    "response.translated": _l("Commander response translated"),
     "demo.loaded": _l("Demo data loaded"),
 }
 

@@ -29,7 +29,7 @@ from tracker.core.i18n import current_language
 from tracker.core.params import parse_db_id
 from tracker.core.security import CSP
 from tracker.core.session_values import get_encrypted, put_encrypted
-from tracker.extensions import db
+from tracker.extensions import csrf, db
 from tracker.intake import limits, services, steps
 from tracker.intake import partner as partner_services
 from tracker.intake.forms import FollowupForm, FollowupPhotoForm, MessageForm, PulseForm, ReportForm, attach_errors, labelled
@@ -232,6 +232,18 @@ def receipt():
         found = db.session.get(Report, filed_id)
         filed = found if can_view_filed_report(partner, found) else None
     return render_template("intake/receipt.html", receipt=format_receipt(code), partner=partner, filed=filed)
+
+
+@bp.post("/exit")
+@csrf.exempt  # forgetting is harmless whoever asks, and Quick exit cannot wait for a token
+def quick_exit():
+    """Quick exit (tracker.js) calls this as it leaves: the follow-up lookup
+    and a receipt not yet shown are forgotten, so that a page of this site
+    that the history brings back (Back, Forward) cannot show them again.
+    A staff sign-in is left alone: it is not the reporter's."""
+    for key in (FOLLOWUP_SESSION_KEY, RECEIPT_SESSION_KEY, PARTNER_FILED_SESSION_KEY):
+        session.pop(key, None)
+    return Response(status=204)
 
 
 def _remember_followup(report: Report, now: int) -> None:

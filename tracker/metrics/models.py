@@ -1,4 +1,4 @@
-"""Rollup tables (filled by tracker.metrics.rollups) and commander responses.
+"""Rollup tables (filled by tracker.metrics.rollups) and protected releases.
 
 Rollups are derived data: they hold counts and sums only, keyed by period
 (ISO week or month of the incident), district (and its province), force,
@@ -9,8 +9,7 @@ Only reports whose reporter agreed to anonymous statistics are counted.
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.core.db import utcnow
 from tracker.extensions import db
@@ -162,46 +161,3 @@ class ReleaseCell(db.Model):
     value: Mapped[int | None] = mapped_column(sa.BigInteger)
     status: Mapped[str] = mapped_column(sa.String(10))  # published | primary | secondary
     detail: Mapped[dict | None] = mapped_column(sa.JSON)
-
-
-RESPONSE_STATUSES = {
-    "draft": _l("Draft"),
-    "submitted": _l("Waiting for approval"),
-    "approved": _l("Approved and published"),
-    "returned": _l("Returned for changes"),
-}
-
-
-class CommanderResponse(db.Model):
-    """What a commander did about an alert or a trend ("you said, we did").
-
-    Written by a commander of ``force_id``; a supervisor of an oversight body
-    that oversees the force approves it (then it is public) or returns it
-    with a note. Status changes go through tracker.trends.responses only."""
-
-    __tablename__ = "commander_response"
-    __table_args__ = (sa.Index("ix_commander_response_status", "status", "force_id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    force_id: Mapped[int] = mapped_column(sa.ForeignKey("force.id"), index=True)
-    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
-    grain: Mapped[str] = mapped_column(sa.String(5), default="month")
-    period_start: Mapped[date] = mapped_column(sa.Date)
-    region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"))
-    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
-    alert_key: Mapped[str | None] = mapped_column(sa.String(120))
-    language: Mapped[str] = mapped_column(sa.String(8), default="en")
-    text: Mapped[str] = mapped_column(sa.Text)
-    status: Mapped[str] = mapped_column(sa.String(12), default="draft")
-    reviewer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
-    review_note: Mapped[str | None] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
-    reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
-
-    force = relationship("Force")
-    region = relationship("Region")
-    unit = relationship("Unit")
-    author = relationship("User", foreign_keys=[author_id])
-    reviewer = relationship("User", foreign_keys=[reviewer_id])
-

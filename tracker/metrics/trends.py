@@ -457,7 +457,6 @@ class TransparencyPage:
     col_totals: list[Figure]
     total: Figure
     trust: list[TrustSeries]
-    responses: list[dict]
 
     @property
     def months(self) -> list[str]:
@@ -467,7 +466,7 @@ class TransparencyPage:
 def transparency() -> TransparencyPage:
     """Month × province counts of every force, the trust index per province
     and month (the public subset of the "all" scope of the last 12 released
-    months), and approved commander responses."""
+    months). Commander responses are not figures: tracker.responses gives them."""
     months = released_months()[-DEFAULT_SPAN["month"]:]
     k = release_k(months) or k_threshold()
     reader = Reader([ALL], months, k, ("month",))
@@ -485,10 +484,8 @@ def transparency() -> TransparencyPage:
     ]
     col_totals = [reader.total(ALL, "province", "month", months, c) for c in codes]
     total = reader.total(ALL, "total", "month", months, "*")
-    from tracker.trends.responses import public_responses
-
     return TransparencyPage(k, last_published_at(), [(c, names.get(c, c)) for c in codes], rows, col_totals, total,
-                            _trust(reader, months, None, names, {}), public_responses())
+                            _trust(reader, months, None, names, {}))
 
 
 HXL_HEADER = (

@@ -15,6 +15,7 @@ from tracker.extensions import db
 from tracker.metrics.trends import transparency as transparency_data
 from tracker.metrics.trends import transparency_hxl_rows
 from tracker.reference import maps
+from tracker.responses.queries import public_responses
 from tracker.trends import charts
 from tracker.trends.views import show_figure
 
@@ -45,7 +46,8 @@ def healthz():
 @compressible
 def transparency():
     """Public, anonymous: month × province counts, the trust index trend and
-    approved commander responses, all from the published release."""
+    approved commander responses (figures from the published release;
+    responses in the reader's language when translated)."""
     page = transparency_data()
     rtl = text_direction() == "rtl"
     k = page.k
@@ -84,6 +86,7 @@ def transparency():
         trust_charts=trust_charts,
         show=lambda f: show_figure(f, k),
         province_map=province_map,
+        responses=public_responses(current_language()),
     )
 
 

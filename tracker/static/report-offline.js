@@ -1,12 +1,16 @@
 /* The report form's second half (loaded by report.js once the form is in
  * use): the review step, sending by fetch with the same idempotency key,
  * holding a report when there is no signal (only if the reporter ticked
- * #hold-ok; localStorage tracker:queue) and the offline copy by /sw.js. */
+ * #hold-ok; localStorage tracker:queue) and the offline copy by /sw.js.
+ * Photos are not held (a phone that others may pick up should not keep them
+ * in the browser too): the reporter is told so before, when holding, while
+ * waiting, and on the receipt, and adds them at follow-up. */
 (function () {
   "use strict";
   var T = window.trackerReport;
   if (!T) { return; }
   var d = T.d, w = T.w, S = T.S, L = T.L, DRAFT = T.DRAFT, QUEUE = T.QUEUE, page = T.page, form = T.form, steps = T.steps;
+  var PHOTOS = "tracker:queue-photos", LEFT = "tracker:photos-left";  // only that photos were left behind, to say so
   var $ = T.$, each = T.each, get = T.get, put = T.put, del = T.del, el = T.el, attr = T.attr, status = T.status;
   var fresh = T.fresh, fields = T.fields;
 
@@ -43,11 +47,13 @@
 
   // Sending, and holding when there is no signal
   var queued = $("queued");
-  function showQueued() { queued.hidden = !get(L, QUEUE); }
+  function showQueued() { queued.hidden = !get(L, QUEUE); $("queued-photos").hidden = !get(L, PHOTOS); }
   function say(what) { status.textContent = attr(status, "data-" + what); }
-  function landed(res) {
+  function landed(res, queuedPhotos) {
     if (res.status === 429 || res.status >= 500) { throw res; }  // not filed: like no signal, try again later
     del(L, QUEUE);  // filed, or refused with the answers shown in the page
+    del(L, PHOTOS);
+    if (queuedPhotos) { put(S, LEFT, queuedPhotos); }  // the receipt page says the photos are still to add
     if (res.type === "opaqueredirect") { del(S, DRAFT); w.location.href = attr(form, "data-receipt"); return; }
     return res.text().then(function (html) { d.open(); d.write(html); d.close(); });
   }
@@ -65,9 +71,10 @@
       q.forEach(function (p) { body.append(p[0], p[1]); });
       body.set("csrf_token", m ? m[1] : "");
       return post(body);
-    }).then(landed).catch(function () { /* no signal yet */ }).then(function () { busy = false; });
+    }).then(function (res) { return landed(res, get(L, PHOTOS)); })
+      .catch(function () { /* no signal yet */ }).then(function () { busy = false; });
   }
-  $("queued-delete").onclick = function () { del(L, QUEUE); showQueued(); };
+  $("queued-delete").onclick = function () { del(L, QUEUE); del(L, PHOTOS); showQueued(); };
   showQueued();
   w.addEventListener("online", sendQueued);
   w.setInterval(sendQueued, 15000);
@@ -77,7 +84,13 @@
   T.send = function () {
     say("sending");
     post(new FormData(form)).then(landed).catch(function () {
-      if ($("hold-ok").checked) { put(L, QUEUE, fields()); say("held"); showQueued(); } else { say("offline"); }
+      if ($("hold-ok").checked) {
+        var photos = form.elements.photos && form.elements.photos.files ? form.elements.photos.files.length : 0;
+        put(L, QUEUE, fields());
+        if (photos) { put(L, PHOTOS, photos); } else { del(L, PHOTOS); }
+        say("held");
+        showQueued();
+      } else { say("offline"); }
     });
   };
   T.review = review;

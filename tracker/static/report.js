@@ -16,7 +16,7 @@
   function el(tag, cls, text) { var e = d.createElement(tag); e.className = cls || ""; e.textContent = text || ""; return e; }
   function attr(e, a) { return e.getAttribute(a); }
 
-  if ($("receipt")) { del(S, DRAFT); }
+  if ($("receipt")) { del(S, DRAFT); if (get(S, "tracker:photos-left")) { $("photos-left").hidden = false; } del(S, "tracker:photos-left"); }
   var pb = $("print-receipt");
   if (pb) { pb.hidden = false; pb.onclick = function () { w.print(); }; }
   var form = $("report-form");

@@ -1,34 +1,33 @@
 /* Progressive enhancement only: every page works without this file.
- *
- * Quick exit leaves as few traces as a page can:
- * - it wipes what this site keeps in the browser: sessionStorage, the
- *   localStorage keys prefixed "tracker:" and the IndexedDB database "tracker"
- *   (drafts and reports waiting to be sent);
- * - it replaces the current page in the history (location.replace), and if
- *   earlier pages of this site are in the history (Navigation API), it first
- *   goes back to the earliest of them and replaces that one, so Back does not
- *   lead to the form or the follow-up page (pages are sent no-store, so they
- *   are not kept to come back to either);
- * - while browsing the site, links to other pages of the site replace the
- *   current history entry instead of adding one, for the same reason.
- * Shift+Escape is a keyboard shortcut for it. */
+ * Quick exit (how and why: docs/quick-exit.md): wipe the site's storage, ask
+ * the server to forget the follow-up, replace this page (first going back to
+ * the visit's first page), and mark the tab so that a page of the site that
+ * Back or Forward brings back leaves at once. Shift+Escape does it too. */
 (function () {
   "use strict";
-  var EXITING = "tracker:exiting";
+  var LEFT = "tracker:left";
   var exit = document.getElementById("quick-exit");
 
-  function continueExit() {
+  function fromHistory() {
+    try { return performance.getEntriesByType("navigation")[0].type === "back_forward"; } catch (e) { return false; }
+  }
+
+  // After Quick exit: leave again if the history brought this page back; coming back on purpose clears the mark.
+  function leaveAgain(back) {
     var target = null;
-    try { target = sessionStorage.getItem(EXITING); } catch (e) { /* storage blocked */ }
+    try { target = sessionStorage.getItem(LEFT); } catch (e) { /* storage blocked */ }
     if (!target) { return false; }
-    try { sessionStorage.clear(); } catch (e) { /* ignore */ }
+    if (!back) {
+      try { sessionStorage.removeItem(LEFT); } catch (e) { /* ignore */ }
+      return false;
+    }
     try { document.documentElement.innerHTML = ""; } catch (e) { /* ignore */ }
     window.location.replace(target);
     return true;
   }
 
-  if (continueExit()) { return; }
-  window.addEventListener("pageshow", function (ev) { if (ev.persisted) { continueExit(); } });
+  if (leaveAgain(fromHistory())) { return; }
+  window.addEventListener("pageshow", function (ev) { if (ev.persisted) { leaveAgain(true); } });
 
   function wipe() {
     try { sessionStorage.clear(); } catch (e) { /* ignore */ }
@@ -43,25 +42,42 @@
     try { if (window.indexedDB) { window.indexedDB.deleteDatabase("tracker"); } } catch (e) { /* ignore */ }
   }
 
+  // Go on once the server has forgotten (at most 500 ms): a page loaded meanwhile would write the old cookie back.
+  function forget(then) {
+    var url = exit && exit.getAttribute("data-forget");
+    var done = false;
+    var go = function () { if (!done) { done = true; then(); } };
+    if (!url || !window.fetch) {
+      try { if (url && navigator.sendBeacon) { navigator.sendBeacon(url); } } catch (e) { /* ignore */ }
+      go();
+      return;
+    }
+    setTimeout(go, 500);
+    try {
+      fetch(url, { method: "POST", keepalive: true, credentials: "same-origin", cache: "no-store" }).then(go, go);
+    } catch (e) { go(); }
+  }
+
   function leave(target) {
     wipe();
-    var nav = window.navigation;
-    try {
-      if (nav && nav.entries && nav.currentEntry) {
-        var entries = nav.entries();
-        var current = nav.currentEntry.index;
-        if (current > 0 && entries[0]) {
-          // Go back to the first page of this visit, then leave from there.
-          sessionStorage.setItem(EXITING, target);
-          nav.traverseTo(entries[0].key);
-          // If the traversal is refused, leave from here after all.
-          setTimeout(function () { window.location.replace(target); }, 1500);
-          return;
+    try { sessionStorage.setItem(LEFT, target); } catch (e) { /* storage blocked */ }
+    try { document.title = ""; document.body.innerHTML = ""; } catch (e) { /* ignore */ }
+    forget(function () {
+      var nav = window.navigation;
+      try {
+        if (nav && nav.entries && nav.currentEntry) {
+          var entries = nav.entries();
+          if (nav.currentEntry.index > 0 && entries[0]) {
+            // Go back to the first page of this visit; it leaves from there (leaveAgain).
+            nav.traverseTo(entries[0].key);
+            // If the traversal is refused, leave from here after all.
+            setTimeout(function () { window.location.replace(target); }, 1500);
+            return;
+          }
         }
-      }
-    } catch (e) { /* fall through */ }
-    try { document.body.innerHTML = ""; } catch (e) { /* ignore */ }
-    window.location.replace(target);
+      } catch (e) { /* fall through */ }
+      window.location.replace(target);
+    });
   }
 
   if (exit) {

@@ -5,23 +5,22 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.accounts.permissions import roles_required
-from tracker.core.i18n import current_language, text_direction
-from tracker.core.params import parse_db_id
+from tracker.core.i18n import text_direction
 from tracker.extensions import db
 from tracker.metrics import trends as trends_service
-from tracker.metrics.anonymise import period_label
-from tracker.metrics.models import RESPONSE_STATUSES, CommanderResponse
 from tracker.metrics.trust import LOW_CONFIDENCE_N, MIN_N
-from tracker.trends import charts, exports, responses
+from tracker.responses.permissions import can_write_response
+from tracker.responses.queries import pending_review_count
+from tracker.trends import charts, exports
 from tracker.trends.filters import parse_filters
+from tracker.trends.permissions import can_view_trends
 
 bp = Blueprint("trends", __name__, template_folder="templates")
 # The trust index's publication thresholds, for the macros shared with
@@ -50,7 +49,7 @@ def show_figure(fig, k: int) -> str:
 @bp.get("/trends")
 @roles_required("commander", "supervisor")
 def index():
-    if not responses.can_view_trends(current_user):
+    if not can_view_trends(current_user):
         abort(403)
     form, view = parse_filters(request.args, current_user)
     output = request.args.get("format", "html")
@@ -109,8 +108,8 @@ def index():
         chart=chart,
         show=text,
         csv_url=url_for("trends.index", **csv_args),
-        can_respond=responses.can_write_response(current_user),
-        pending=responses.pending_review_count(current_user),
+        can_respond=can_write_response(current_user),
+        pending=pending_review_count(current_user),
     ), status
 
 
@@ -152,126 +151,3 @@ def _csv(page) -> Response:
     resp = Response("\ufeff" + buf.getvalue(), mimetype="text/csv")
     resp.headers["Content-Disposition"] = "attachment; filename=trends.csv"
     return resp
-
-
-# --------------------------------------------------------------------------- responses
-
-
-def _parse_period(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
-def _optional_id(raw: str, field: str) -> int | None:
-    """An optional id from the form: empty → None; not an id the database
-    can hold → the field's error."""
-    if not raw:
-        return None
-    value = parse_db_id(raw)
-    if value is None:
-        raise responses.ResponseError(_("Choose from the list."), field)
-    return value
-
-
-def _valid_prefill(values: dict) -> bool:
-    """Values given in the URL of a new response: each empty or well-formed."""
-    return (
-        values["grain"] in ("", "month", "week")
-        and (not values["period"] or _parse_period(values["period"]) is not None)
-        and all(not values[k] or parse_db_id(values[k]) is not None for k in ("region", "unit"))
-    )
-
-
-@bp.get("/trends/responses")
-@roles_required("commander", "supervisor")
-def response_list():
-    items = responses.responses_for(current_user)
-    return render_template(
-        "trends/responses.html", items=items, statuses=RESPONSE_STATUSES, period_label=period_label,
-        can_respond=responses.can_write_response(current_user),
-    )
-
-
-@bp.route("/trends/responses/new", methods=["GET", "POST"])
-@roles_required("commander")
-def response_new():
-    return _response_form(None)
-
-
-@bp.route("/trends/responses/<int:response_id>", methods=["GET", "POST"])
-@roles_required("commander", "supervisor")
-def response_edit(response_id: int):
-    resp = db.session.get(CommanderResponse, response_id)
-    if resp is None or not responses.can_view_response(current_user, resp):
-        abort(404)
-    return _response_form(resp)
-
-
-def _response_form(resp: CommanderResponse | None):
-    src = request.form if request.method == "POST" else request.args
-    values = {
-        "text": src.get("text", resp.text if resp else ""),
-        "grain": src.get("grain", resp.grain if resp else "month"),
-        "period": src.get("period", resp.period_start.isoformat() if resp else ""),
-        "region": src.get("region", str(resp.region_id or "") if resp else ""),
-        "unit": src.get("unit", str(resp.unit_id or "") if resp else ""),
-        "alert": src.get("alert", (resp.alert_key or "") if resp else ""),
-        "note": src.get("note", ""),
-    }
-    errors = {}
-    if request.method == "GET" and not _valid_prefill(values):
-        abort(400)  # a link that prefills the form with values it cannot hold
-    if request.method == "POST":
-        action = request.form.get("action", "save")
-        try:
-            if action in ("approve", "return"):
-                if action == "approve":
-                    responses.approve(current_user, resp, values["note"])
-                    message = _("Approved. It is now on the public transparency page.")
-                else:
-                    responses.return_for_changes(current_user, resp, values["note"])
-                    message = _("Returned to the commander with your note.")
-            else:
-                period = _parse_period(values["period"])
-                if period is None:
-                    raise responses.ResponseError(_("Choose a period."), "period")
-                resp = responses.save_draft(
-                    current_user,
-                    text=values["text"],
-                    grain=values["grain"],
-                    period=period,
-                    region_id=_optional_id(values["region"], "region"),
-                    unit_id=_optional_id(values["unit"], "unit"),
-                    alert_key=values["alert"],
-                    language=current_language(),
-                    response=resp,
-                )
-                if action == "submit":
-                    responses.submit(current_user, resp)
-                    message = _("Sent for approval by the oversight body.")
-                else:
-                    message = _("Draft saved.")
-            db.session.commit()
-            flash(message, "ok")
-            return redirect(url_for("trends.response_edit", response_id=resp.id))
-        except responses.ResponseError as exc:
-            db.session.rollback()
-            errors[exc.field or "form"] = exc.message
-    from tracker.reference.models import Unit
-
-    units = []
-    if getattr(current_user, "force_id", None):
-        units = [(str(u.id), u.name()) for u in db.session.query(Unit).filter_by(force_id=current_user.force_id).order_by(Unit.code)]
-    return render_template(
-        "trends/response_form.html",
-        resp=resp,
-        values=values,
-        errors=errors,
-        units=units,
-        statuses=RESPONSE_STATUSES,
-        period_label=period_label,
-        can_edit=resp is None or responses.can_edit_response(current_user, resp),
-        can_review=resp is not None and resp.status == "submitted" and responses.can_review_response(current_user, resp),
-    ), (400 if errors else 200)

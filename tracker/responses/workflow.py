@@ -4,21 +4,23 @@ changes (draft → submitted → approved | returned → submitted …).
 A commander writes about their own force only; a supervisor of an
 oversight body that oversees the force (a routing rule names the force, or
 any force) approves or returns it with a note. Each move is audited in the
-same transaction; the caller commits. Approved responses are public.
+same transaction; the caller commits. Approved responses are public, and only
+they can be translated (by such a supervisor, audited, one translation
+per language).
 """
 from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from tracker.audit.service import record
 from tracker.core.db import utcnow
-from tracker.core.i18n import localized
 from tracker.extensions import db
-from tracker.metrics.anonymise import period_label, period_start
-from tracker.metrics.models import CommanderResponse
+from tracker.metrics.anonymise import period_start
+from tracker.reference.models import Region, Unit
+from tracker.responses.models import CommanderResponse, ResponseTranslation
+from tracker.responses.permissions import can_edit_response, can_review_response, can_translate_response, can_write_response
 
 MAX_TEXT = 4000
 #: status → {action: next status}
@@ -39,61 +41,13 @@ class ResponseError(Exception):
         self.message, self.field = message, field
 
 
-# --------------------------------------------------------------------------- permissions
-
-
-def bodies_overseeing(force_id: int) -> set[int]:
-    from tracker.reference.models import RoutingRule
-
-    rows = db.session.execute(
-        sa.select(RoutingRule.body_id).where(sa.or_(RoutingRule.force_id == force_id, RoutingRule.force_id.is_(None)))
-    )
-    return {r[0] for r in rows}
-
-
-def _role(user) -> str | None:
-    return getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
-
-
-def can_view_trends(user) -> bool:
-    """Commanders (their force) and oversight supervisors (every force,
-    to review responses in context). Never admins, officers or partners."""
-    return _role(user) in ("commander", "supervisor") and (
-        user.role != "commander" or user.force_id is not None
-    )
-
-
-def can_write_response(user, force_id: int | None = None) -> bool:
-    """Only a commander, and only for their own force."""
-    return _role(user) == "commander" and user.force_id is not None and (force_id is None or force_id == user.force_id)
-
-
-def can_edit_response(user, resp: CommanderResponse) -> bool:
-    return can_write_response(user, resp.force_id) and resp.status in ("draft", "returned")
-
-
-def can_view_response(user, resp: CommanderResponse) -> bool:
-    if _role(user) == "commander":
-        return user.force_id == resp.force_id
-    return can_review_response(user, resp) or (_role(user) == "supervisor" and resp.status != "draft")
-
-
-def can_review_response(user, resp: CommanderResponse) -> bool:
-    """A supervisor of a body that oversees the response's force."""
-    return (
-        _role(user) == "supervisor"
-        and user.body_id is not None
-        and user.body_id in bodies_overseeing(resp.force_id)
-    )
-
-
 # --------------------------------------------------------------------------- operations
 
 
-def _clean_text(text: str | None) -> str:
+def _clean_text(text: str | None, empty_message: str | None = None) -> str:
     text = (text or "").strip()
     if not text:
-        raise ResponseError(_("Write what was done."), "text")
+        raise ResponseError(empty_message or _("Write what was done."), "text")
     if len(text) > MAX_TEXT:
         raise ResponseError(_("Keep it under %(n)s characters.", n=MAX_TEXT), "text")
     return text
@@ -119,14 +73,9 @@ def save_draft(
         raise ResponseError(_("This response can no longer be changed."))
     if grain not in ("week", "month"):
         raise ResponseError(_("Choose a period."), "period")
-    if region_id is not None:
-        from tracker.reference.models import Region
-
-        if db.session.get(Region, region_id) is None:
-            region_id = None  # a stale link: the response is about the whole force
+    if region_id is not None and db.session.get(Region, region_id) is None:
+        region_id = None  # a stale link: the response is about the whole force
     if unit_id is not None:
-        from tracker.reference.models import Unit
-
         unit = db.session.get(Unit, unit_id)
         if unit is None or unit.force_id != user.force_id:
             raise ResponseError(_("Choose one of your force's units."), "unit")
@@ -194,48 +143,37 @@ def return_for_changes(user, resp: CommanderResponse, note: str) -> CommanderRes
     return _move(user, resp, "return", note)
 
 
-# --------------------------------------------------------------------------- lists
 
 
-def responses_for(user) -> list[CommanderResponse]:
-    """Commanders: their force's responses. Supervisors: those waiting for
-    them, then the ones they can review."""
-    q = sa.select(CommanderResponse).order_by(CommanderResponse.updated_at.desc(), CommanderResponse.id.desc())
-    if _role(user) == "commander":
-        return list(db.session.scalars(q.where(CommanderResponse.force_id == user.force_id)))
-    if _role(user) == "supervisor":
-        rows = db.session.scalars(q.where(CommanderResponse.status != "draft"))
-        return [r for r in rows if can_review_response(user, r)]
-    return []
-
-
-def pending_review_count(user) -> int:
-    """Responses waiting for this supervisor's decision (0 for others)."""
-    if _role(user) != "supervisor":
-        return 0
-    return sum(1 for r in responses_for(user) if r.status == "submitted")
-
-
-def public_responses(limit: int = 20) -> list[dict]:
-    """Approved responses as plain, public data: force, month, province
-    (never a district), the text as written and its language."""
-    rows = db.session.scalars(
-        sa.select(CommanderResponse)
-        .where(CommanderResponse.status == "approved")
-        .order_by(CommanderResponse.reviewed_at.desc(), CommanderResponse.id.desc())
-        .limit(limit)
+def add_translation(user, resp: CommanderResponse, *, language: str, text: str,
+                    languages: dict[str, str]) -> ResponseTranslation:
+    """A supervisor who may review ``resp`` adds (or corrects) its translation
+    into ``language``, one of the shipped ``languages`` other than the one it
+    was written in. One translation per language: a second one replaces the
+    first. Audited in the same transaction; the caller commits."""
+    if not can_translate_response(user, resp):
+        raise ResponseError(_("Only a supervisor of the oversight body can translate an approved response."))
+    if language not in languages:
+        raise ResponseError(_("Choose a language from the list."), "language")
+    if language == resp.language:
+        raise ResponseError(_("The response was written in this language: choose another one."), "language")
+    text = _clean_text(text, _("Write the translation."))
+    translation = resp.translation(language)
+    replaced = translation is not None
+    if translation is None:
+        translation = ResponseTranslation(response=resp, language=language)
+        db.session.add(translation)
+    translation.text = text
+    translation.translator_id = user.id
+    translation.updated_at = utcnow()
+    db.session.flush()
+    record(
+        "response.translated",
+        actor=user,
+        body_id=getattr(user, "body_id", None),
+        object_type="commander_response",
+        object_id=resp.id,
+        data={"force_id": resp.force_id, "language": language, "replaced": replaced},
     )
-    out = []
-    for r in rows:
-        province = r.region.at_level(1) if r.region is not None else None
-        out.append(
-            {
-                "force": localized(r.force.names) if r.force else "",
-                "period": period_label(period_start(r.period_start, "month"), "month"),
-                "region": localized(province.names) if province is not None and province.level >= 1 else "",
-                "text": r.text,
-                "language": r.language,
-                "approved": period_label(period_start(r.reviewed_at.date(), "month"), "month") if r.reviewed_at else "",
-            }
-        )
-    return out
+    db.session.flush()
+    return translation

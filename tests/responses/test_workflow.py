@@ -5,7 +5,7 @@ from flask_babel import refresh
 
 from tests.fixtures.accounts import csrf_token
 from tracker.audit.models import AuditEvent
-from tracker.metrics.models import CommanderResponse
+from tracker.responses.models import CommanderResponse
 
 
 def _write(client, **data):
