@@ -192,8 +192,8 @@ class CodeList(Field):
 
     def kind(self) -> dict:
         out = {"type": "array", "items": {"type": "string", "enum": [*self.choices, ""]}}
-        if self.min_items:
-            out["minItems"] = self.min_items
+        if self.min_items:  # empty strings do not count
+            out.update(minItems=self.min_items, contains={"enum": list(self.choices)}, minContains=self.min_items)
         return out
 
 

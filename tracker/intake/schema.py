@@ -196,7 +196,8 @@ class MessageBody(Body):
 
     receipt = _receipt()
     body = Text(MAX_NARRATIVE, required=_l("Please write your message."),
-                doc={"minLength": 1}, description="More information for the officer. Encrypted at rest.")
+                doc={"minLength": 1, "pattern": r"[^\s\x00]"},  # blank is not a message
+                description="More information for the officer. Encrypted at rest.")
     language = _language()
 
 
