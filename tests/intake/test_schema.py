@@ -5,7 +5,7 @@ import pytest
 
 from tests.fixtures.factories import DROP
 from tracker.core.db import utcnow
-from tracker.intake.schema import validate_message, validate_pulse, validate_report
+from tracker.intake.schema import validate_followup, validate_message, validate_pulse, validate_report
 
 
 def ok(raw, strict=True):
@@ -226,7 +226,8 @@ def test_validate_message(app):
 
 
 def test_every_error_message_can_be_produced(app, db, report_payload):
-    """Each message written in schema.py is reachable by some bad input."""
+    """Each message written in schema.py and in the field types it uses
+    (tracker/core/fields.py) is reachable by some bad input."""
     import pathlib
     import re
 
@@ -240,8 +241,8 @@ def test_every_error_message_can_be_produced(app, db, report_payload):
         db.session.add(Unit(force=force, code="DUP", names={"en": "Dup"}))
     db.session.flush()
 
-    source = pathlib.Path("tracker/intake/schema.py").read_text()
-    messages = set(re.findall(r'_\(\s*"((?:[^"\\]|\\.)+)"', source))
+    source = pathlib.Path("tracker/intake/schema.py").read_text() + pathlib.Path("tracker/core/fields.py").read_text()
+    messages = set(re.findall(r'\b_l?\(\s*"((?:[^"\\]|\\.)+)"', source))
     assert len(messages) > 25
     bad_inputs = [
         None,
@@ -268,6 +269,8 @@ def test_every_error_message_can_be_produced(app, db, report_payload):
     produced += list(validate_pulse([], strict_types=True)[1].values())
     produced += list(validate_pulse({"respect": 2}, strict_types=True)[1].values())
     produced += list(validate_message("", strict_types=True)[1].values())
+    produced += list(validate_followup({}, message=False)[1].values())
+    produced += list(validate_followup({"receipt": "12"}, message=True)[1].values())
     missing = []
     for msgid in messages:
         pattern = re.escape(msgid.replace('\\"', '"'))

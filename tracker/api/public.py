@@ -6,15 +6,15 @@ service, commit once, answer. Rules live in the services.
 """
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import jsonify
 from flask_babel import gettext as _
 
 from tracker.api import bp
 from tracker.api.common import ApiError, in_language, json_body, request_language, validation_error
 from tracker.extensions import db
 from tracker.intake import limits, services
-from tracker.intake.receipts import format_receipt, normalise_receipt
-from tracker.intake.schema import validate_message, validate_pulse, validate_report
+from tracker.intake.receipts import format_receipt
+from tracker.intake.schema import validate_followup, validate_pulse, validate_report
 
 
 def _too_many(refusal: limits.Refusal, what: str):
@@ -22,25 +22,6 @@ def _too_many(refusal: limits.Refusal, what: str):
     response = jsonify({"error": limits.refusal_message(refusal, what), "retry_after": refusal.retry_after})
     response.headers["Retry-After"] = str(refusal.retry_after)
     return response, 429
-
-
-def _receipt_errors(body: dict) -> tuple[str | None, dict[str, str]]:
-    """The receipt's 16 digits, or a field error."""
-    digits = normalise_receipt(body.get("receipt"))
-    if digits is None:
-        if body.get("receipt") is None:
-            return None, {"receipt": _("Please enter your receipt code.")}
-        return None, {"receipt": _("A receipt code has 16 digits, for example 1234 5678 9012 3456.")}
-    return digits, {}
-
-
-def _language_errors(body: dict) -> dict[str, str]:
-    """An optional ``language`` must be one we ship (null or "" mean not given),
-    as for reports and the pulse."""
-    lang = body.get("language")
-    if lang is None or lang == "" or (isinstance(lang, str) and lang in current_app.config["LANGUAGES"]):
-        return {}
-    return {"language": _("Unknown language.")}
 
 
 def _find_report(digits: str):
@@ -84,16 +65,18 @@ def submit_report():
         return _submitted(result, status)
 
 
-def _lookup(body: dict) -> tuple[str | None, dict[str, str], tuple | None]:
-    """Shared start of the two receipt endpoints: the digits or field errors,
-    and a 429 when a limit refuses, checked before the receipt is hashed."""
-    digits, errors = _receipt_errors(body)
+def _lookup(body: dict, *, message: bool) -> tuple[dict, dict[str, str], tuple | None]:
+    """Shared start of the two receipt endpoints: the checked body (its
+    ``receipt`` is the 16 digits, or absent) and field errors, and a 429 when
+    a limit refuses, checked before the receipt is hashed."""
+    values, errors = validate_followup(body, message=message)
+    digits = values.get("receipt")
     refusal = limits.admit_lookup(hashing=digits is not None)
     if refusal is not None:
-        return None, {}, _too_many(refusal, "lookup")
+        return {}, {}, _too_many(refusal, "lookup")
     if digits is None:
         limits.lookup_failed()
-    return digits, errors, None
+    return values, errors, None
 
 
 @bp.post("/followup")
@@ -102,13 +85,12 @@ def followup():
     with in_language():
         body = json_body()
     with in_language(body):
-        digits, errors, refused = _lookup(body)
+        values, errors, refused = _lookup(body, message=False)
         if refused is not None:
             return refused
-        errors.update(_language_errors(body))
         if errors:
             raise validation_error(errors)
-        report = _find_report(digits)
+        report = _find_report(values["receipt"])
         view = services.followup_view(report, request_language(body))
     return jsonify({
         "status": view["status"],
@@ -123,15 +105,13 @@ def add_message():
     with in_language():
         body = json_body()
     with in_language(body):
-        digits, errors, refused = _lookup(body)
+        values, errors, refused = _lookup(body, message=True)
         if refused is not None:
             return refused
-        text, message_errors = validate_message(body.get("body"), strict_types=True)
-        errors.update(message_errors)
-        errors.update(_language_errors(body))
         if errors:
             raise validation_error(errors)
-        report = _find_report(digits)
+        report = _find_report(values["receipt"])
+        text = values["body"]
         message = services.add_reporter_message(report, text)
         db.session.commit()
         sent_on = message.created_at.date().isoformat()

@@ -17,6 +17,7 @@ from functools import wraps
 import sqlalchemy as sa
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from tracker.accounts.permissions import token_or_login_required
@@ -28,6 +29,7 @@ from tracker.cases.models import STATES, Case
 from tracker.cases.queue import MAX_PAGE_SIZE, PAGE_SIZE, CursorError, parse_filters, queue_page
 from tracker.cases.workflow import TransitionError
 from tracker.core.db import utcnow
+from tracker.core.fields import Body, Text, load
 from tracker.extensions import csrf, db
 from tracker.intake.models import SEVERITY_ORDER
 
@@ -186,13 +188,32 @@ def _transition_error(exc: TransitionError) -> ApiError:
     return ApiError(400, exc.message, {exc.field or "request": exc.message})
 
 
-def _text(body: dict, key: str) -> str | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ApiError(400, _("Some fields need attention."), {key: _("Give text.")})
-    return value
+def _staff_text(description: str, *, required: bool = False, **doc) -> Text:
+    # Only the type is checked here: cases.workflow checks the values (and says why one is refused).
+    return Text(None, trim=False, type_message=_l("Give text."), required_later=required, description=description,
+                doc=doc)
+
+
+class TransitionBody(Body):
+    action = _staff_text("What to do.", required=True, enum=list(workflow.ACTIONS))
+    reason = _staff_text("Required for reject, escalate, propose_escalation, refer, reopen")
+    outcome = _staff_text("How the case ended.", enum=list(workflow.OUTCOMES))
+    target = _staff_text("refer: institution and its reference; merge: ref of the surviving case")
+
+
+class StaffMessageBody(Body):
+    body = _staff_text("The message (1 to 5,000 characters).", required=True, minLength=1, maxLength=5000)
+
+
+def _checked(schema, raw: dict) -> dict:
+    """The body's values checked by ``schema``, or a 400 with the fields at fault."""
+    values, errors = load(schema, raw, strict_types=True)
+    if errors:
+        raise ApiError(400, _("Some fields need attention."), errors)
+    return values
+
+
+_TRANSITION, _MESSAGE = TransitionBody(), StaffMessageBody()
 
 
 @bp.post("/cases/<ref>/transitions")
@@ -203,10 +224,11 @@ def staff_transition(ref: str):
     """Move a case: {action, reason, outcome, target}. ``target`` is the
     institution and its reference for ``refer``, the surviving case's
     reference for ``merge``."""
-    body = json_body()
+    raw = json_body()
     case = _load(ref)
-    action = _text(body, "action") or ""
-    target = _text(body, "target")
+    body = _checked(_TRANSITION, raw)
+    action = body["action"] or ""
+    target = body["target"]
     if action == "merge" and target:
         survivor = db.session.scalar(sa.select(Case).where(Case.ref == target.strip())) if "\x00" not in target else None
         if survivor is None or not perm.can_view_case(current_user, survivor):
@@ -214,7 +236,7 @@ def staff_transition(ref: str):
         target = survivor
     try:
         workflow.perform(
-            case, action, current_user, reason=_text(body, "reason"), outcome=_text(body, "outcome"), target=target
+            case, action, current_user, reason=body["reason"], outcome=body["outcome"], target=target
         )
     except TransitionError as exc:
         raise _transition_error(exc) from None
@@ -228,10 +250,11 @@ def staff_transition(ref: str):
 @_api_errors
 def staff_message(ref: str):
     """Send a message to the reporter: {body}."""
-    body = json_body()
+    raw = json_body()
     case = _load(ref)
+    body = _checked(_MESSAGE, raw)
     try:
-        msg = workflow.message_reporter(case, current_user, _text(body, "body"))
+        msg = workflow.message_reporter(case, current_user, body["body"])
     except TransitionError as exc:
         raise _transition_error(exc) from None
     db.session.commit()
@@ -294,21 +317,6 @@ OPENAPI_SCHEMAS = {
                 },
             },
         ]
-    },
-    "Transition": {
-        "type": "object",
-        "properties": {
-            "action": {"type": "string", "enum": list(workflow.ACTIONS)},
-            "reason": {"type": "string", "description": "Required for reject, escalate, propose_escalation, refer, reopen"},
-            "outcome": {"type": "string", "enum": list(workflow.OUTCOMES)},
-            "target": {"type": "string", "description": "refer: institution and its reference; merge: ref of the surviving case"},
-        },
-        "required": ["action"],
-    },
-    "StaffMessage": {
-        "type": "object",
-        "properties": {"body": {"type": "string", "minLength": 1, "maxLength": 5000}},
-        "required": ["body"],
     },
 }
 
@@ -381,6 +389,6 @@ from tracker.api.openapi import register_paths  # noqa: E402
 
 register_paths(
     OPENAPI_PATHS,
-    OPENAPI_SCHEMAS,
+    {**OPENAPI_SCHEMAS, "Transition": TransitionBody, "StaffMessage": StaffMessageBody},
     [{"name": "cases", "description": "Staff: the case queue and workflow (bearer token; DESIGN §4)."}],
 )

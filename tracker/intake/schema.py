@@ -1,9 +1,15 @@
-"""Validation of a report, shared by the HTML form and the JSON API.
+"""The request bodies of intake, defined once: the HTML form, the JSON API,
+the OpenRosa/Kobo and SMS channels check with them, and the OpenAPI document
+(tracker/api/openapi.py) is generated from them.
 
-One function, :func:`validate_report`, turns raw input (API field names of
-DESIGN §10) into a :class:`ReportData` of clean values, or into a dict of
-errors keyed by dotted field path (``"harm.killed"``, ``"region"``) whose
-values are messages translated at call time.
+Each body is a marshmallow schema of the field types of tracker.core.fields,
+which carry both the check and its JSON Schema. What a single field cannot
+say (a date read with its precision, both coordinates or neither, a unit of
+its force, places and codes that exist in the reference data, contact details
+kept only with consent) is checked by the functions below, which turn raw
+input (API field names of DESIGN §10) into a :class:`ReportData` of clean
+values, or into a dict of errors keyed by dotted field path (``"harm.killed"``,
+``"region"``) whose values are messages translated at call time.
 
 ``strict_types=True`` (JSON API): every value must already have the right JSON
 type: ``"killed": "3"`` or ``"killed": true`` is an error. ``strict_types=False``
@@ -33,11 +39,10 @@ Rules (each has a test in tests/intake/test_schema.py):
   they are dropped;
 - pulse answers 1..5 or null ("prefer not to say").
 
-The function never raises, whatever the shape of its input.
+The functions never raise, whatever the shape of their input.
 """
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,10 +51,14 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
 
 from tracker.core.db import utcnow
+from tracker.core.fields import Answer, Body, Code, CodeList, Count, Flag, Group, Number, Text, load
 from tracker.extensions import db
 from tracker.intake.models import NEEDS, PARTS_OF_DAY, PRECISIONS, PULSE_QUESTIONS, RELATIONSHIPS, VICTIM_GROUPS
+from tracker.intake.receipts import normalise_receipt
 from tracker.reference.models import CATEGORIES, Force, Operation, Region, Unit
 
 MAX_NARRATIVE = 20000
@@ -62,11 +71,144 @@ HARM_NUMBERS = ("killed", "injured", "detained", "missing", "displaced_household
 CONTACT_FIELDS = ("name", "phone", "safe_times")
 PULSE_KEYS = tuple(PULSE_QUESTIONS)
 
-_TRUE = {"1", "true", "y", "yes", "on"}
-_FALSE = {"", "0", "false", "n", "no", "off"}
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH_RE = re.compile(r"^\d{4}-\d{2}$")
+_UNKNOWN_CHOICE = _l("Unknown choice. Please choose from the list.")
 
+
+# ---------------------------------------------------------------- the bodies
+
+def _languages():
+    return current_app.config["LANGUAGES"]
+
+
+def _default_language() -> str:
+    return current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+
+
+def _language() -> Code:
+    return Code(_languages, unknown=_l("Unknown language."), default=_default_language,
+                description="Language of the reporter: messages and labels come back in it.")
+
+
+def _answer(key: str) -> Answer:
+    return Answer(description=lambda: f"“{PULSE_QUESTIONS[key]}” 1 = strongly disagree … 5 = strongly agree; "
+                                      "null = prefer not to say.")
+
+
+HarmBody = Body.from_dict(
+    {**{key: Count(0, MAX_COUNT, description=f"People {key}.") for key in HARM_NUMBERS[:4]},
+     "displaced_households": Count(0, MAX_COUNT, description="Households displaced."),
+     "property_damaged": Flag(default=False, description="Property damaged.")},
+    name="HarmBody")
+VictimsBody = Body.from_dict(
+    {key: Flag(default=False, description=lambda key=key: f"Victims included: {VICTIM_GROUPS[key]}.")
+     for key in VICTIM_GROUPS}, name="VictimsBody")
+ConsentBody = Body.from_dict({
+    "contact": Flag(default=False, description="May we contact you (default false)."),
+    "statistics": Flag(default=True, description="May we count this report in anonymous statistics (default true)."),
+    "referral": Flag(default=False, description="May we refer you to a support organisation (default false)."),
+}, name="ConsentBody")
+ContactBody = Body.from_dict({
+    "name": Text(MAX_TEXT, description="Name."),
+    "phone": Text(MAX_TEXT, description="Phone number."),
+    "safe_times": Text(MAX_TEXT, description="When it is safe to call."),
+}, name="ContactBody")
+PulseAnswersBody = Body.from_dict({key: _answer(key) for key in PULSE_KEYS}, name="PulseAnswersBody")
+
+
+class ReportBody(Body):
+    class Meta(Body.Meta):
+        description = ("A report (DESIGN §3). Values must have their JSON type (no numbers in strings). Unknown "
+                       "properties are ignored. Text is trimmed; empty text counts as not given.")
+
+    categories = CodeList(
+        CATEGORIES, min_items=1, required=_l("Please choose at least one kind of harm."),
+        unknown=lambda codes: _("Unknown category: %(codes)s.", codes=", ".join(sorted(codes))[:200]),
+        description="What happened: one or more harm category codes (empty strings are ignored; at least one "
+                    "code is needed).")
+    # Read with its precision in validate_report(); the pattern documents both forms.
+    occurred_on = Text(32, required=_l("Please give the date, or at least the month, when it happened."),
+                       doc={"pattern": r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$"},
+                       description="YYYY-MM-DD (YYYY-MM accepted with precision month). Not in the future "
+                                   "(one day of grace for time zones), not before 1990.")
+    occurred_on_precision = Code(PRECISIONS, unknown=_l("Choose an exact day or a month."), default="day",
+                                 description="day (default) or month.")
+    part_of_day = Code(PARTS_OF_DAY, unknown=_l("Unknown part of the day."))
+    region = Code(required=_l("Please choose where it happened."),
+                  description="P-code of a province, district or maritime zone (not the country).")
+    place_description = Text(MAX_TEXT, description="Where exactly, in words.")
+    latitude = Number(90, description="Rounded to 2 decimals by the server. Give both or neither.")
+    longitude = Number(180, description="Rounded to 2 decimals by the server.")
+    force = Code(description="Force code.")
+    unit = Code(description="Unit code; must belong to the force.")
+    unit_description = Text(MAX_TEXT, description="Insignia, vehicles, uniforms, in words.")
+    operation = Code(description="Operation code.")
+    narrative = Text(MAX_NARRATIVE, description="What happened, in the reporter's words. Encrypted at rest.")
+    harm = Group(HarmBody)
+    victims = Group(VictimsBody)
+    relationship = Code(RELATIONSHIPS, unknown=_UNKNOWN_CHOICE, description="The reporter's relationship to the incident.")
+    needs = CodeList(NEEDS, unknown=lambda codes: str(_UNKNOWN_CHOICE),
+                     description="Support needed (for referral); empty strings are ignored.")
+    consent = Group(ConsentBody)
+    contact = Group(ContactBody, checked_if=("consent", "contact"),
+                    description="Kept (encrypted) only when consent.contact is true; otherwise ignored, whatever "
+                                "its fields hold.")
+    pulse = Group(PulseAnswersBody, description="Trust pulse (DESIGN §7), optional.")
+    language = _language()
+    idempotency_key = Text(MAX_IDEMPOTENCY_KEY, description="Any unique string per report. Resending the same key "
+                                                            "returns the first receipt and files nothing new.")
+
+
+PulseBody = Body.from_dict({
+    "region": Code(required=_l("Please choose where you live."), description="P-code of a province or district."),
+    **{key: _answer(key) for key in PULSE_KEYS},
+    "language": _language(),
+}, name="PulseBody")
+PulseBody.Meta.description = "A standalone trust pulse. At least one of the five answers must be given."
+
+
+class Receipt(Text):
+    """A receipt code as typed: its 16 ASCII digits."""
+
+    def __init__(self, **kwargs):
+        super().__init__(100, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        digits = normalise_receipt(value)
+        if digits is None:
+            raise ValidationError(_("A receipt code has 16 digits, for example 1234 5678 9012 3456."))
+        return digits
+
+
+def _receipt() -> Receipt:
+    return Receipt(required=_l("Please enter your receipt code."),
+                   description="16 digits; spaces, dashes and any script's digits are accepted.")
+
+
+class FollowupBody(Body):
+
+    receipt = _receipt()
+    language = _language()
+
+
+class MessageBody(Body):
+
+    receipt = _receipt()
+    body = Text(MAX_NARRATIVE, required=_l("Please write your message."),
+                doc={"minLength": 1, "pattern": r"[^\s\x00]"},  # blank is not a message
+                description="More information for the officer. Encrypted at rest.")
+    language = _language()
+
+
+# The API's request bodies, by the name of their schema in the OpenAPI document.
+BODIES = {"ReportSubmission": ReportBody, "FollowupRequest": FollowupBody, "MessageRequest": MessageBody,
+          "PulseRequest": PulseBody}
+_REPORT, _PULSE, _FOLLOWUP, _MESSAGE = ReportBody(), PulseBody(), FollowupBody(), MessageBody()
+_MESSAGE_TEXT = Body.from_dict({"body": MessageBody._declared_fields["body"]}, name="MessageText")()
+
+
+# ----------------------------------------------------------- clean results
 
 @dataclass
 class ReportData:
@@ -123,154 +265,7 @@ class PulseData:
     language: str = "en"
 
 
-class _Collector:
-    """Reads one raw mapping, converting values and collecting errors."""
-
-    def __init__(self, strict: bool):
-        self.strict = strict
-        self.errors: dict[str, str] = {}
-
-    def error(self, path: str, message: str) -> None:
-        self.errors.setdefault(path, message)
-
-    # -- containers ---------------------------------------------------------
-    def mapping(self, raw: Mapping, key: str) -> Mapping:
-        value = raw.get(key)
-        if value is None:
-            return {}
-        if isinstance(value, Mapping):
-            return value
-        self.error(key, _("This must be a group of fields (an object)."))
-        return {}
-
-    # -- scalars ------------------------------------------------------------
-    def text(self, value, path: str, limit: int = MAX_TEXT) -> str | None:
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            if self.strict or not isinstance(value, (int, float)) or isinstance(value, bool):
-                self.error(path, _("This must be text."))
-                return None
-            value = str(value)
-        value = value.replace("\x00", "").strip()
-        if not value:
-            return None
-        if len(value) > limit:
-            self.error(path, _("This is too long: at most %(n)s characters.", n=limit))
-            return None
-        return value
-
-    def code(self, value, path: str) -> str | None:
-        value = self.text(value, path, limit=64)
-        return value
-
-    def boolean(self, value, path: str, default: bool) -> bool:
-        if value is None:
-            return default
-        if isinstance(value, bool):
-            return value
-        if not self.strict:
-            if isinstance(value, str) and value.strip().lower() in _TRUE:
-                return True
-            if isinstance(value, str) and value.strip().lower() in _FALSE:
-                return False
-            if isinstance(value, int) and value in (0, 1):
-                return bool(value)
-        self.error(path, _("This must be yes or no (true or false)."))
-        return default
-
-    def integer(self, value, path: str, *, minimum: int, maximum: int, default: int | None) -> int | None:
-        if value is None:
-            return default
-        if isinstance(value, bool):
-            self.error(path, _("This must be a whole number."))
-            return default
-        if isinstance(value, int):
-            number = value
-        elif isinstance(value, float) and not self.strict and value.is_integer():
-            number = int(value)
-        elif isinstance(value, str) and not self.strict:
-            stripped = value.strip()
-            if stripped == "":
-                return default
-            negative = stripped.startswith("-")
-            digits = stripped[1:] if negative else stripped
-            if not digits.isdecimal():
-                self.error(path, _("This must be a whole number."))
-                return default
-            if len(digits) > 15:  # far out of range; also spares int() a huge string
-                self.error(path, _("This must be a number from %(low)s to %(high)s.", low=minimum, high=maximum))
-                return default
-            number = -int(digits) if negative else int(digits)
-        else:
-            self.error(path, _("This must be a whole number."))
-            return default
-        if number < minimum or number > maximum:
-            self.error(path, _("This must be a number from %(low)s to %(high)s.", low=minimum, high=maximum))
-            return default
-        return number
-
-    def number(self, value, path: str, *, limit: float) -> float | None:
-        if value is None:
-            return None
-        if isinstance(value, bool):
-            self.error(path, _("This must be a number."))
-            return None
-        if isinstance(value, (int, float)):
-            number = float(value)
-        elif isinstance(value, str) and not self.strict:
-            stripped = value.strip()
-            if stripped == "":
-                return None
-            if stripped.count(",") == 1 and "." not in stripped:
-                stripped = stripped.replace(",", ".")  # "4,61": a decimal comma, as many phones type it
-            try:
-                number = float(stripped)
-            except ValueError:
-                self.error(path, _("This must be a number."))
-                return None
-        else:
-            self.error(path, _("This must be a number."))
-            return None
-        if not math.isfinite(number) or abs(number) > limit:
-            self.error(path, _("This must be a number from %(low)s to %(high)s.", low=-limit, high=limit))
-            return None
-        return round(number, 2)
-
-    def code_list(self, value, path: str) -> list[str]:
-        if value is None:
-            return []
-        if isinstance(value, str) and not self.strict:
-            value = [value]
-        if not isinstance(value, (list, tuple)):
-            self.error(path, _("This must be a list."))
-            return []
-        out: list[str] = []
-        for item in value:
-            if not isinstance(item, str):
-                self.error(path, _("This must be a list of codes."))
-                return []
-            item = item.strip()
-            if item and item not in out:
-                out.append(item)
-        return out
-
-    def pulse_answer(self, value, path: str) -> int | None:
-        if isinstance(value, str) and not self.strict and value.strip().lower() in ("", "na", "none", "0"):
-            return None
-        return self.integer(value, path, minimum=1, maximum=5, default=None)
-
-
-def _language(c: _Collector, value) -> str:
-    default = current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
-    lang = c.code(value, "language")
-    if lang is None:
-        return default
-    if lang not in current_app.config["LANGUAGES"]:
-        c.error("language", _("Unknown language."))
-        return default
-    return lang
-
+# ------------------------------------------------- rules across the fields
 
 def latest_occurred_on() -> date:
     """The latest date an incident may have happened on: today, in the time
@@ -279,12 +274,7 @@ def latest_occurred_on() -> date:
     return utcnow().date() + timedelta(days=1)
 
 
-def _occurred_on(c: _Collector, raw: Mapping, precision: str) -> date | None:
-    text = c.text(raw.get("occurred_on"), "occurred_on", limit=32)
-    if text is None:
-        if "occurred_on" not in c.errors:
-            c.error("occurred_on", _("Please give the date, or at least the month, when it happened."))
-        return None
+def _occurred_on(text: str, precision: str, errors: dict[str, str]) -> date | None:
     try:
         if _DATE_RE.match(text):
             value = date.fromisoformat(text)
@@ -294,80 +284,95 @@ def _occurred_on(c: _Collector, raw: Mapping, precision: str) -> date | None:
             raise ValueError(text)
     except ValueError:
         if precision == "month":
-            c.error("occurred_on", _("Please give the date as year-month-day or year-month (for example 2026-03)."))
+            errors["occurred_on"] = _("Please give the date as year-month-day or year-month (for example 2026-03).")
         else:
-            c.error("occurred_on", _("Please give the date as year-month-day (for example 2026-03-14)."))
+            errors["occurred_on"] = _("Please give the date as year-month-day (for example 2026-03-14).")
         return None
     if precision == "month":
         value = value.replace(day=1)
     if value > latest_occurred_on():
-        c.error("occurred_on", _("This date is in the future."))
+        errors["occurred_on"] = _("This date is in the future.")
         return None
     if value < EARLIEST_DATE:
-        c.error("occurred_on", _("This date is too long ago: please check the year."))
+        errors["occurred_on"] = _("This date is too long ago: please check the year.")
         return None
     return value
 
 
-def _region(c: _Collector, value, missing: str | None = None) -> Region | None:
-    """The region for ``value``; ``missing`` is the error when none was chosen."""
-    code = c.code(value, "region")
-    if code is None:
-        if "region" not in c.errors:
-            c.error("region", missing or _("Please choose where it happened."))
-        return None
-    region = db.session.scalar(sa.select(Region).where(Region.pcode == code))
-    if region is None:
-        c.error("region", _("Unknown place. Please choose it from the list."))
-        return None
-    if region.level < 1:
-        c.error("region", _("Please choose a province or district, not the whole country."))
-        return None
-    return region
+# One round trip for every code of a report that names reference data: rows
+# of (kind, id, extra, code); extra is a region's level, a unit's force id.
+_REGION, _FORCE, _UNIT, _OPERATION = 1, 2, 3, 4
+_LOOKUP = sa.union_all(
+    sa.select(sa.literal_column(str(_REGION)), Region.id, Region.level, Region.pcode)
+    .where(Region.pcode == sa.bindparam("region", type_=sa.String)),
+    sa.select(sa.literal_column(str(_FORCE)), Force.id, sa.null(), Force.code)
+    .where(Force.code == sa.bindparam("force", type_=sa.String)),
+    sa.select(sa.literal_column(str(_UNIT)), Unit.id, Unit.force_id, Force.code)
+    .join(Force, Force.id == Unit.force_id).where(Unit.code == sa.bindparam("unit", type_=sa.String)),
+    sa.select(sa.literal_column(str(_OPERATION)), Operation.id, sa.null(), Operation.code)
+    .where(Operation.code == sa.bindparam("operation", type_=sa.String)),
+)
 
 
-def _who(c: _Collector, raw: Mapping, data: dict) -> None:
-    force_code = c.code(raw.get("force"), "force")
-    unit_code = c.code(raw.get("unit"), "unit")
-    op_code = c.code(raw.get("operation"), "operation")
-    force = None
+def _lookup(region=None, force=None, unit=None, operation=None) -> dict[int, list]:
+    found: dict[int, list] = {_REGION: [], _FORCE: [], _UNIT: [], _OPERATION: []}
+    if region is force is unit is operation is None:
+        return found
+    params = {"region": region, "force": force, "unit": unit, "operation": operation}
+    for kind, *row in db.session.execute(_LOOKUP, params).all():
+        found[kind].append(row)
+    found[_UNIT].sort()  # by id: the first unit of a code is the one a code alone means
+    return found
+
+
+def _region(pcode: str | None, found: dict[int, list], errors: dict[str, str]) -> tuple[int, str] | None:
+    if pcode is None or "region" in errors:
+        return None
+    if not found[_REGION]:
+        errors["region"] = _("Unknown place. Please choose it from the list.")
+        return None
+    region_id, level, code = found[_REGION][0]
+    if level < 1:
+        errors["region"] = _("Please choose a province or district, not the whole country.")
+        return None
+    return region_id, code
+
+
+def _who(values: dict, found: dict[int, list], errors: dict[str, str], data: dict) -> None:
+    """Force, unit and operation against the reference data."""
+    force_code, unit_code = values.get("force"), values.get("unit")
+    force = None  # (id, code)
     if force_code is not None:
-        force = db.session.scalar(sa.select(Force).where(Force.code == force_code))
-        if force is None:
-            c.error("force", _("Unknown force. Please choose it from the list."))
+        if found[_FORCE]:
+            force = (found[_FORCE][0][0], force_code)
+        else:
+            errors.setdefault("force", _("Unknown force. Please choose it from the list."))
     if unit_code is not None:
+        units = found[_UNIT]  # [id, force id, force code] of each unit with this code, by id
+        unit = None
         if force is not None:
-            unit = db.session.scalar(sa.select(Unit).where(Unit.force_id == force.id, Unit.code == unit_code))
-            if unit is None:
-                exists = db.session.scalar(sa.select(sa.func.count()).select_from(Unit).where(Unit.code == unit_code))
-                if exists:
-                    c.error("unit", _("This unit does not belong to the force you chose."))
-                else:
-                    c.error("unit", _("Unknown unit. Please choose it from the list or describe it in words."))
-        elif force_code is None:
-            units = db.session.scalars(sa.select(Unit).where(Unit.code == unit_code).order_by(Unit.id)).all()
-            if len(units) == 1:
-                unit = units[0]
-                force = unit.force
-            elif units:
-                unit = None
-                c.error("unit", _("Please choose the force this unit belongs to."))
-            else:
-                unit = None
-                c.error("unit", _("Unknown unit. Please choose it from the list or describe it in words."))
-        else:
-            unit = None
+            unit = next((u for u in units if u[1] == force[0]), None)
+            if unit is None and units:
+                errors.setdefault("unit", _("This unit does not belong to the force you chose."))
+        elif force_code is None and len(units) == 1:
+            unit = units[0]
+            force = (unit[1], unit[2])
+        elif force_code is None and units:
+            errors.setdefault("unit", _("Please choose the force this unit belongs to."))
+        if not units and (force is not None or force_code is None):
+            errors.setdefault("unit", _("Unknown unit. Please choose it from the list or describe it in words."))
         if unit is not None:
-            data["unit_id"], data["unit_code"] = unit.id, unit.code
+            data["unit_id"], data["unit_code"] = unit[0], unit_code
     if force is not None:
-        data["force_id"], data["force_code"] = force.id, force.code
-    if op_code is not None:
-        op = db.session.scalar(sa.select(Operation).where(Operation.code == op_code))
-        if op is None:
-            c.error("operation", _("Unknown operation. Please choose it from the list."))
+        data["force_id"], data["force_code"] = force
+    if values.get("operation") is not None:
+        if found[_OPERATION]:
+            data["operation_id"], data["operation_code"] = found[_OPERATION][0][0], values["operation"]
         else:
-            data["operation_id"], data["operation_code"] = op.id, op.code
+            errors.setdefault("operation", _("Unknown operation. Please choose it from the list."))
 
+
+# ------------------------------------------------------------- the checks
 
 def validate_report(
     raw: Mapping, *, strict_types: bool, ask_contact_consent: bool | None = None
@@ -384,121 +389,79 @@ def validate_report(
     """
     if ask_contact_consent is None:
         ask_contact_consent = not strict_types
-    c = _Collector(strict_types)
     if not isinstance(raw, Mapping):
         return None, {"request": _("The report must be a group of fields (a JSON object).")}
+    values, errors = load(_REPORT, raw, strict_types=strict_types)
+    harm, consent = values.get("harm") or {}, values.get("consent") or {}
+
+    precision = values.get("occurred_on_precision") or "day"
+    occurred_on = None
+    if "occurred_on" not in errors:
+        occurred_on = _occurred_on(values["occurred_on"], precision, errors)
+
+    lat, lon = values.get("latitude"), values.get("longitude")
+    if (lat is None) != (lon is None) and "latitude" not in errors and "longitude" not in errors:
+        errors["latitude" if lat is None else "longitude"] = _("Give both latitude and longitude, or neither.")
+
+    found = _lookup(values.get("region"), values.get("force"), values.get("unit"), values.get("operation"))
     data: dict = {}
+    region = _region(values.get("region"), found, errors)
+    _who(values, found, errors, data)
 
-    # What happened.
-    categories = c.code_list(raw.get("categories"), "categories")
-    unknown = [code for code in categories if code not in CATEGORIES]
-    if unknown:
-        c.error("categories", _("Unknown category: %(codes)s.", codes=", ".join(sorted(unknown))[:200]))
-    elif not categories and "categories" not in c.errors:
-        c.error("categories", _("Please choose at least one kind of harm."))
-    data["categories"] = categories
-    data["narrative"] = c.text(raw.get("narrative"), "narrative", limit=MAX_NARRATIVE)
-
-    # When.
-    precision = c.code(raw.get("occurred_on_precision"), "occurred_on_precision") or "day"
-    if precision not in PRECISIONS:
-        c.error("occurred_on_precision", _("Choose an exact day or a month."))
-        precision = "day"
-    data["occurred_precision"] = precision
-    data["occurred_on"] = _occurred_on(c, raw, precision)
-    part = c.code(raw.get("part_of_day"), "part_of_day")
-    if part is not None and part not in PARTS_OF_DAY:
-        c.error("part_of_day", _("Unknown part of the day."))
-        part = None
-    data["part_of_day"] = part
-
-    # Where.
-    region = _region(c, raw.get("region"))
-    if region is not None:
-        data["region_id"], data["region_pcode"] = region.id, region.pcode
-    data["place_description"] = c.text(raw.get("place_description"), "place_description")
-    lat = c.number(raw.get("latitude"), "latitude", limit=90)
-    lon = c.number(raw.get("longitude"), "longitude", limit=180)
-    if (lat is None) != (lon is None) and "latitude" not in c.errors and "longitude" not in c.errors:
-        c.error("latitude" if lat is None else "longitude", _("Give both latitude and longitude, or neither."))
-        lat = lon = None
-    data["latitude"], data["longitude"] = lat, lon
-
-    # Who.
-    _who(c, raw, data)
-    data["unit_description"] = c.text(raw.get("unit_description"), "unit_description")
-
-    # Harm.
-    harm = c.mapping(raw, "harm")
-    for key in HARM_NUMBERS:
-        data[key] = c.integer(harm.get(key), f"harm.{key}", minimum=0, maximum=MAX_COUNT, default=None)
-    data["property_damaged"] = c.boolean(harm.get("property_damaged"), "harm.property_damaged", False)
-    victims = c.mapping(raw, "victims")
-    data["victims"] = {k: c.boolean(victims.get(k), f"victims.{k}", False) for k in VICTIM_GROUPS}
-
-    # The reporter.
-    relationship = c.code(raw.get("relationship"), "relationship")
-    if relationship is not None and relationship not in RELATIONSHIPS:
-        c.error("relationship", _("Unknown choice. Please choose from the list."))
-        relationship = None
-    data["relationship"] = relationship
-    needs = c.code_list(raw.get("needs"), "needs")
-    if any(n not in NEEDS for n in needs):
-        c.error("needs", _("Unknown choice. Please choose from the list."))
-    data["needs"] = [n for n in needs if n in NEEDS]
-
-    # Consent and contact.
-    consent = c.mapping(raw, "consent")
-    data["consent_contact"] = c.boolean(consent.get("contact"), "consent.contact", False)
-    data["consent_statistics"] = c.boolean(consent.get("statistics"), "consent.statistics", True)
-    data["consent_referral"] = c.boolean(consent.get("referral"), "consent.referral", False)
-    contact_raw = c.mapping(raw, "contact")
-    contact = {k: c.text(contact_raw.get(k), f"contact.{k}") for k in CONTACT_FIELDS}
-    if not data["consent_contact"]:
-        if ask_contact_consent and any(contact.values()):
+    contact = {}
+    if consent.get("contact"):
+        contact = {k: v for k, v in (values.get("contact") or {}).items() if v}
+    else:
+        if ask_contact_consent and any((values.get("contact") or {}).values()):
             # Typed but not allowed: ask, rather than silently throw them away.
             msg = _("You gave contact details: tick this box so that we may use them, or remove them.")
-            c.error("consent.contact", msg)
+            errors.setdefault("consent.contact", msg)
         # Errors about details we will not keep do not matter.
         for k in CONTACT_FIELDS:
-            c.errors.pop(f"contact.{k}", None)
-        contact = {}
-    contact = {k: v for k, v in contact.items() if v}
-    data["contact"] = contact or None
+            errors.pop(f"contact.{k}", None)
 
-    # Trust pulse.
-    pulse_raw = c.mapping(raw, "pulse")
-    pulse = {k: c.pulse_answer(pulse_raw.get(k), f"pulse.{k}") for k in PULSE_KEYS}
-    data["pulse"] = pulse if any(v is not None for v in pulse.values()) else None
-
-    data["language"] = _language(c, raw.get("language"))
-    data["idempotency_key"] = c.text(raw.get("idempotency_key"), "idempotency_key", limit=MAX_IDEMPOTENCY_KEY)
-
-    if c.errors:
-        return None, c.errors
-    return ReportData(**data), {}
+    if errors:
+        return None, errors
+    pulse = values["pulse"]
+    return ReportData(
+        categories=values["categories"], narrative=values["narrative"],
+        occurred_on=occurred_on, occurred_precision=precision, part_of_day=values["part_of_day"],
+        region_id=region[0], region_pcode=region[1], place_description=values["place_description"],
+        latitude=lat, longitude=lon, unit_description=values["unit_description"], **data,
+        **{k: harm[k] for k in HARM_NUMBERS}, property_damaged=harm["property_damaged"],
+        victims=values["victims"], relationship=values["relationship"], needs=values["needs"],
+        consent_contact=consent["contact"], consent_statistics=consent["statistics"],
+        consent_referral=consent["referral"], contact=contact or None,
+        pulse=pulse if any(v is not None for v in pulse.values()) else None,
+        language=values["language"], idempotency_key=values["idempotency_key"],
+    ), {}
 
 
 def validate_pulse(raw: Mapping, *, strict_types: bool) -> tuple[PulseData | None, dict[str, str]]:
     """Check a standalone trust pulse: ``region`` (P-code), the five answers
     at the top level (1..5 or null), ``language``. At least one answer."""
-    c = _Collector(strict_types)
     if not isinstance(raw, Mapping):
         return None, {"request": _("The answers must be a group of fields (a JSON object).")}
-    region = _region(c, raw.get("region"), missing=_("Please choose where you live."))
-    answers = {k: c.pulse_answer(raw.get(k), k) for k in PULSE_KEYS}
-    if not c.errors and all(v is None for v in answers.values()):
-        c.error(PULSE_KEYS[0], _("Please answer at least one question."))
-    language = _language(c, raw.get("language"))
-    if c.errors:
-        return None, c.errors
-    return PulseData(region_id=region.id, region_pcode=region.pcode, answers=answers, language=language), {}
+    values, errors = load(_PULSE, raw, strict_types=strict_types)
+    region = _region(values.get("region"), _lookup(region=values.get("region")), errors)
+    answers = {k: values.get(k) for k in PULSE_KEYS}
+    if not errors and all(v is None for v in answers.values()):
+        errors[PULSE_KEYS[0]] = _("Please answer at least one question.")
+    if errors:
+        return None, errors
+    return PulseData(region_id=region[0], region_pcode=region[1], answers=answers, language=values["language"]), {}
 
 
 def validate_message(raw, *, strict_types: bool, field_name: str = "body") -> tuple[str | None, dict[str, str]]:
     """Check a follow-up message from a reporter: text, 1..20000 characters."""
-    c = _Collector(strict_types)
-    body = c.text(raw, field_name, limit=MAX_NARRATIVE)
-    if body is None and not c.errors:
-        c.error(field_name, _("Please write your message."))
-    return (None, c.errors) if c.errors else (body, {})
+    values, errors = load(_MESSAGE_TEXT, {"body": raw}, strict_types=strict_types)
+    if errors:
+        return None, {field_name: errors["body"]}
+    return values["body"], {}
+
+
+def validate_followup(raw: Mapping, *, message: bool) -> tuple[dict, dict[str, str]]:
+    """Check a reporter's JSON look-up (``message``: with a ``body`` to add):
+    (values, errors); ``values["receipt"]`` is the 16 digits when they are
+    valid, whatever else is wrong."""
+    return load(_MESSAGE if message else _FOLLOWUP, raw, strict_types=True)
