@@ -1,5 +1,5 @@
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -16,18 +16,19 @@ def publish(db, today=TODAY):
     """What the nightly ``flask --app tracker release`` does."""
     from tracker.metrics.release import publish_due
 
-    published = publish_due(today)
+    published = publish_due(today, now=datetime.combine(today, time(2, 0)))  # the nightly run, at 02:00
     db.session.commit()
     return published
 
 
 @pytest.fixture
 def trend_data(app, db):
-    """A year of ARMY and NAVY (132, 12 in each month) reports, a burst in Cerro Azul in the last
+    """A year of ARMY (1,500 at random, about 30 a week: enough that most
+    weekly and monthly figures can be published) and NAVY (132, 12 in each month) reports, a burst in Cerro Azul in the last
     week of November by SF1 (an alert), enough survey answers for a trust
     index, and the releases published on 1 December."""
     rng = random.Random(4)
-    for _ in range(300):
+    for _ in range(1500):
         d = TODAY - timedelta(days=rng.randint(14, 330))
         add_report(
             occurred_on=d,

@@ -67,10 +67,11 @@ def test_commander_sees_their_force_and_never_another(client, login_as, trend_da
     csv = client.get("/trends?format=csv").get_data(as_text=True)
     for text in NAVY_ONLY:
         assert text not in html and text not in csv
-    # 314 ARMY reports in the published months (January to November: 300 + 14), none of NAVY's 132.
-    _assert_honest_total(csv, 314)
+    # 1,514 ARMY reports in the published months (January to November: 1,500 + 14), none of NAVY's 132.
+    _assert_honest_total(csv, 1514)
     total = period_total(csv)
-    text = total["value"] if total["status"] == "published" else f"at least {total['value']}"
+    shown = f"{int(total['value']):,}"  # as the page writes it in English
+    text = shown if total["status"] == "published" else f"at least {shown}"
     assert re.search(rf'data-table="total" data-period="2026-01..2026-11" data-key="\*" '
                      rf'data-status="{total["status"]}" data-value="{total["value"]}">{text}<', html)
     assert "4th Infantry Brigade" in html
@@ -196,6 +197,12 @@ def test_first_day_of_a_month_shows_the_last_complete_month(client, login_as, tr
     login_as("commander")
     html = client.get("/trends?lang=en").get_data(as_text=True)
     assert "2026-12" not in figures(html)
+    # The page is built from the releases of 1 December (a fixed clock: no
+    # figure depends on the time of the request): it ends in November and
+    # says that the figures cover complete months only; the month that has
+    # just begun is not shown at all, so it is never compared as complete.
+    assert re.search(r'name="to"[^>]*value="2026-11"|value="2026-11"[^>]*name="to"', html)
+    assert "Figures last published on 2026-12-01; they cover complete months only" in html
     assert "reports this month in Special Forces Group 1" in html
     assert "in 2026-11." in html or "2026-11" in html.split('id="changed"')[1][:600]
 
@@ -204,7 +211,7 @@ def test_supervisor_may_see_every_force_or_one(client, login_as, trend_data):
     login_as("supervisor")
     csv = client.get("/trends?format=csv").get_data(as_text=True)
     assert period_total(csv)["scope"] == "all"
-    _assert_honest_total(csv, 446)
+    _assert_honest_total(csv, 1646)
     csv = client.get("/trends?format=csv&force=NAVY").get_data(as_text=True)
     _assert_honest_total(csv, 132)
 

@@ -75,6 +75,9 @@ STATUSES = ("published", "primary", "secondary")
 # first ("all_first"). On the demo data (bench/release_utility.py) the
 # default keeps 96 % of reports in published public cells against 31 %,
 # at some cost to the smaller forces' own tables.
+# The clean-up pass (``_Protector.republish``); off only to measure its gain.
+REPUBLISH = os.environ.get("TRACKER_RELEASE_REPUBLISH", "1") != "0"
+ALL_WEIGHT = 2.0  # see _Protector.weight
 ACROSS_ALL_FIRST = os.environ.get("TRACKER_RELEASE_ACROSS", "smallest") == "all_first"
 
 
@@ -357,6 +360,85 @@ class _Protector:
             for i, _c in terms:
                 self.rel_of[i].append(r)
         self.lp_solves = 0
+        # What a hidden cell's label tells the reader: a primary count or
+        # trust n is "fewer than K" (1..K−1); sums of people and cells hidden
+        # to protect others say nothing. The adversary's model has these
+        # bounds, and a primary cell must still reach both ends of them
+        # (``need_low``/``need_high``, relaxed only to what the labels alone
+        # imply, see ``_label_range``).
+        self.lo = np.zeros(n)
+        self.hi = np.full(n, highspy.kHighsInf)
+        self.need_low = [0.0] * n
+        self.need_high = [float(t) if t is not None else 0.0 for t in sysm.target]
+        for i, t in enumerate(sysm.target):
+            if t is not None and sysm.keys[i][1] not in ("harm", "harm_province"):
+                self.lo[i], self.hi[i] = 1.0, float(t - 1)
+                self.need_low[i], self.need_high[i] = 1.0, float(t - 1)
+        self._relaxed: set[int] = set()
+        self._free: tuple | None = None
+        self._strict = (list(self.need_low), list(self.need_high))  # before any relaxation
+        self.scope_total = {key[0]: sysm.value[i] for i, key in enumerate(sysm.keys)
+                            if key[1] == "total" and key[2] == "month"}
+        self._keep_hidden: set[int] = set()  # hidden by ``_nested``: never republished
+        self._rests: list[tuple[int, int]] = []  # (F, G): G small inside F, F − G small too
+
+    def _label_range(self, x: int) -> tuple[float, float]:
+        """[min, max] of ``x`` given only the relations and the labels
+        (every cell hidden, primaries in 1..K−1): what the page discloses by
+        design, whatever else is published."""
+        if self._free is None:
+            saved = self.hidden
+            self.hidden = [True] * len(saved)
+            comp = list(range(len(saved)))
+            self._free = self._model(comp)
+            self.hidden = saved
+        h, col = self._free
+        h.changeColCost(col[x], 1.0)
+        low, high = self._solve(h, highspy.ObjSense.kMinimize), self._solve(h, highspy.ObjSense.kMaximize)
+        h.changeColCost(col[x], 0.0)
+        return low, high
+
+    def _relax(self, x: int) -> None:
+        """Lower x's needs to what the labels alone already imply."""
+        if x in self._relaxed:
+            return
+        self._relaxed.add(x)
+        low, high = self._label_range(x)
+        self.need_low[x] = max(self.need_low[x], low)
+        self.need_high[x] = min(self.need_high[x], high)
+
+    def _hide_around(self, x: int, comp: list[int]) -> bool:
+        """No single complement helps: hide every published cell in a
+        relation with x (else with its group). Suppression can always
+        succeed this way: with everything hidden only the labels remain."""
+        for cells in ([x], comp):
+            opened = {j for c in cells for r in self.rel_of[c] for j, _c in self.rels[r][0]
+                      if not self.hidden[j] and not self.s.forced[j]}
+            if opened:
+                for j in opened:
+                    self.hidden[j] = True
+                return True
+        return False
+
+    def _components_from(self, starts: set[int]) -> list[list[int]]:
+        """The groups of hidden cells that contain ``starts``."""
+        seen: set[int] = set()
+        out = []
+        for start in sorted(starts):
+            if start in seen:
+                continue
+            comp, todo = [start], [start]
+            seen.add(start)
+            while todo:
+                i = todo.pop()
+                for r in self.rel_of[i]:
+                    for j, _c in self.rels[r][0]:
+                        if self.hidden[j] and j not in seen:
+                            seen.add(j)
+                            comp.append(j)
+                            todo.append(j)
+            out.append(sorted(comp))
+        return out
 
     def _components(self) -> list[list[int]]:
         """Hidden cells grouped by the relations that link them."""
@@ -400,8 +482,8 @@ class _Protector:
         lp.num_col_ = len(comp)
         lp.num_row_ = len(rels)
         lp.col_cost_ = np.zeros(len(comp))
-        lp.col_lower_ = np.zeros(len(comp))
-        lp.col_upper_ = np.full(len(comp), highspy.kHighsInf)
+        lp.col_lower_ = self.lo[comp].astype(float)
+        lp.col_upper_ = self.hi[comp].astype(float)
         lp.row_lower_ = np.array(lower, dtype=float)
         lp.row_upper_ = np.array(upper, dtype=float)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
@@ -446,9 +528,62 @@ class _Protector:
                 continue
             sibling = sign is not None and coef == sign
             # A zero only helps a hidden figure go down, not up: non-zero first.
-            out.append((self.s.value[j] == 0, (0 if sibling != across else 1), self.s.value[j], j))
+            if across:  # TRACKER_RELEASE_ACROSS=all_first
+                out.append((self.s.value[j] == 0, (0 if sibling != across else 1), self.s.value[j], j))
+            else:
+                out.append((self.s.value[j] == 0, self.cost(j, r), j))
         out.sort()
         return [t[-1] for t in out]
+
+    def weight(self, j: int) -> float:
+        """What hiding cell ``j`` costs the reader per report: the month
+        tables of places and units (the first a commander reads, and what
+        /transparency shows) most, then the other month tables, then weeks."""
+        scope, table, grain, _p, _key = self.s.keys[j]
+        # A share of the scope's reports: every force's commanders count
+        # alike; "all" twice (the public and every supervisor read it).
+        per_scope = (ALL_WEIGHT if scope == ALL else 1.0) / max(self.scope_total.get(scope, 1), 1)
+        if grain != "month":
+            return per_scope
+        return per_scope * (4.0 if table in ("total", "province", "unit") else 2.0)
+
+    def cost(self, j: int, r: int | None = None) -> float:
+        """Reports hidden by hiding ``j``, weighted, plus what it is likely
+        to drag along: in every other equality where ``j`` would be the only
+        hidden cell (it would be pinned), the cheapest published cell there
+        must follow (one step of look-ahead)."""
+        s = self.s
+        total = self.weight(j) * s.value[j]
+        for r2 in self.rel_of[j]:
+            if r2 == r:
+                continue
+            terms, kind = self.rels[r2]
+            if kind != "eq" or any(self.hidden[i] for i, _c in terms):
+                continue
+            nxt = [self.weight(i) * s.value[i] for i, _c in terms if i != j and not s.forced[i]]
+            total += min(nxt) if nxt else 0.0
+        return total
+
+    def _binding_complement(self, h: highspy.Highs, comp: list[int], x: int, sense) -> int | None:
+        """A published cell of the relation that binds x hardest at its
+        optimum (largest dual value): hiding it gives x room on the failing
+        side. Among its cells, a sibling of x's relation before the total,
+        non-zero before zero, the smallest large enough first."""
+        self._solve(h, sense)
+        duals = h.getSolution().row_dual
+        rels = sorted({r for j in comp for r in self.rel_of[j]})
+        order = sorted(range(len(rels)), key=lambda n: -abs(duals[n]))
+        need = self.need_high[x] - self.s.value[x] if sense == highspy.ObjSense.kMaximize else 0
+        for n in order:
+            if abs(duals[n]) <= 1e-9:
+                break
+            r = rels[n]
+            cand = [c for c, _coef in self.rels[r][0] if not self.hidden[c] and not self.s.forced[c]]
+            if not cand:
+                continue
+            cand.sort(key=lambda c: (self.s.value[c] == 0, self.s.value[c] < need, self.cost(c, r)))
+            return cand[0]
+        return None
 
     def _complement(self, x: int, comp: list[int]) -> int | None:
         """A published cell to hide next: first in a relation where a hidden
@@ -456,13 +591,15 @@ class _Protector:
         first; else the smallest sibling of x large enough to give it room."""
         order = [x] + [j for j in comp if j != x]
         for j in order:
+            if j != x and self.s.target[j] is None:
+                continue  # a pinned 0 or large secondary discloses no small count
             for r in self.rel_of[j]:
                 terms, kind = self.rels[r]
                 if kind == "eq" and sum(1 for i, _c in terms if self.hidden[i]) == 1:
                     cand = self._candidates(r, j)
                     if cand:
                         return cand[0]
-        need = self.s.target[x] - self.s.value[x]
+        need = self.need_high[x] - self.s.value[x]
         for j in order:
             best = None
             for r in self.rel_of[j]:
@@ -478,6 +615,36 @@ class _Protector:
             if best is not None:
                 return best[1]
         return None
+
+    def _nested(self) -> None:
+        """A published figure F that contains a primary cell G ("fewer than
+        K", so G ≤ K−1) pins the rest F − G to at least F − K + 1: when that
+        rest is itself 1..K−1 it could never be 0 (nor K). Such F are hidden
+        (F: the parents of G through the relations, transitively, and the
+        kinds of harm, which may contain a scope's whole total)."""
+        s = self.s
+        parents: list[list[int]] = [[] for _ in s.keys]
+        for terms in s.eq:
+            for j, _c in terms[1:]:
+                parents[j].append(terms[0][0])
+        for i, (scope, table, grain, _p, _key) in enumerate(s.keys):
+            if table == "total" and grain == "month":
+                parents[i] += [j for j, kk in enumerate(s.keys) if kk[0] == scope and kk[1] == "category"]
+        for g in range(len(s.keys)):
+            if not (self.hi[g] < highspy.kHighsInf and s.target[g] is not None):
+                continue
+            seen, todo = {g}, [g]
+            while todo:
+                for a in parents[todo.pop()]:
+                    if a in seen:
+                        continue
+                    seen.add(a)
+                    todo.append(a)
+                    if 0 < s.value[a] - s.value[g] < s.target[g]:
+                        self._rests.append((a, g))
+                        if not self.hidden[a]:
+                            self.hidden[a] = True
+                            self._keep_hidden.add(a)
 
     def _pairs(self) -> None:
         """The classic first step, without linear programming: no equality
@@ -530,13 +697,84 @@ class _Protector:
         (it can be 0) or at its target or above (it can be that large)."""
         values = h.getSolution().col_value
         for n, j in enumerate(comp):
-            target = self.s.target[j]
-            if target is None:
+            if self.s.target[j] is None:
                 continue
-            if values[n] <= 1e-6:
+            if values[n] <= self.need_low[j] + 1e-6:
                 low_ok.add(j)
-            if values[n] >= target - 1e-6:
+            if values[n] >= self.need_high[j] - 1e-6:
                 high_ok.add(j)
+
+    def _fails(self, comp: list[int]) -> list[tuple[dict, float, float, float, float]]:
+        """What in ``comp`` misses its needs *before relaxation*: each
+        hidden sensitive cell, and the rest F − G of every hidden figure F
+        that holds a small cell G (a difference an adversary can form, see
+        ``_nested``). Returns (objective, low, high, need low, need high)."""
+        s = self.s
+        todo = [x for x in comp if s.target[x] is not None]
+        if not todo:
+            return []
+        h, col = self._model(comp)
+        out = []
+        members = set(comp)
+        for a, g in self._rests:
+            if a in members and g in members:
+                obj = {a: 1.0, g: -1.0}
+                low, high = self._objective_range(h, col, obj)
+                if low > 1 + 1e-6 or high < s.target[g] - 1e-6:
+                    out.append((obj, low, high, 1.0, float(s.target[g])))
+        low_ok: set[int] = set()
+        high_ok: set[int] = set()
+        n = len(comp)
+        for x in todo:
+            h.changeColCost(col[x], 1.0)
+        box = float(max(s.value[j] for j in comp) + max(s.target[x] for x in todo)) * 4 + 10
+        cols = np.arange(n, dtype=np.int32)
+        h.changeColsBounds(n, cols, self.lo[comp], np.minimum(self.hi[comp], box))
+        for sense in (highspy.ObjSense.kMaximize, highspy.ObjSense.kMinimize):
+            if self._solve(h, sense) not in (math.inf, -math.inf):
+                self._mark(h, comp, low_ok, high_ok)
+        h.changeColsBounds(n, cols, self.lo[comp], self.hi[comp])
+        for x in todo:
+            h.changeColCost(col[x], 0.0)
+        for x in todo:
+            if x in low_ok and x in high_ok:
+                continue
+            low, high = self._objective_range(h, col, {x: 1.0})
+            if low > self.need_low[x] + 1e-6 or high < self.need_high[x] - 1e-6:
+                out.append(({x: 1.0}, low, high, self.need_low[x], self.need_high[x]))
+        return out
+
+    def _objective_range(self, h: highspy.Highs, col: dict[int, int], obj: dict[int, float]) -> tuple[float, float]:
+        for j, c in obj.items():
+            h.changeColCost(col[j], c)
+        low = self._solve(h, highspy.ObjSense.kMinimize)
+        high = self._solve(h, highspy.ObjSense.kMaximize)
+        for j in obj:
+            h.changeColCost(col[j], 0.0)
+        return low, high
+
+    def republish(self) -> int:
+        """Cost-aware clean-up of the greedy choice: try to publish again
+        each cell hidden only to protect others, the most useful first
+        (``weight`` × reports), and keep it published when every hidden
+        sensitive cell it touches still passes the same LP test. Hiding
+        was chosen one cell at a time; this removes the complements that
+        turned out unnecessary once later ones were hidden."""
+        s = self.s
+        cands = [j for j in range(len(s.keys)) if self.hidden[j] and s.target[j] is None and not s.forced[j]
+                 and j not in self._keep_hidden and s.keys[j][1] not in TRUST_TABLES
+                 and s.keys[j][2] == "month" and s.keys[j][1] in ("total", "province", "unit") and s.value[j] > 0]
+        cands.sort(key=lambda j: (s.value[j] == 0, -self.weight(j) * s.value[j], j))
+        self.need_low, self.need_high = list(self._strict[0]), list(self._strict[1])
+        opened = 0
+        for j in cands:
+            self.hidden[j] = False
+            near = {i for r in self.rel_of[j] for i, _c in self.rels[r][0] if self.hidden[i]}
+            if any(self._fails(c) for c in self._components_from(near)):
+                self.hidden[j] = True
+            else:
+                opened += 1
+        return opened
 
     def run(self) -> None:
         """Hide complements until every hidden sensitive cell can be both 0
@@ -545,6 +783,7 @@ class _Protector:
         hidden, so they are kept; each group is first pushed up and down as
         a whole, then cell by cell for those still without a witness."""
         s = self.s
+        self._nested()
         self._pairs()
         low_ok: set[int] = set()
         high_ok: set[int] = set()
@@ -554,6 +793,10 @@ class _Protector:
             if not pending:
                 return
             for comp in self._components():
+                members = set(comp)
+                if any(self.hidden[j] and j not in members
+                       for c in comp for r in self.rel_of[c] for j, _c in self.rels[r][0]):
+                    continue  # grew into another group on this pass: rebuilt on the next
                 todo = sorted((x for x in comp if x in pending), key=lambda i: s.value[i])
                 if not todo:
                     continue
@@ -564,11 +807,12 @@ class _Protector:
                 # (inside a box, so that the optimum exists) and then down.
                 n = len(comp)
                 box = float(max(s.value[j] for j in comp) + max(s.target[x] for x in todo)) * 4 + 10
-                h.changeColsBounds(n, np.arange(n, dtype=np.int32), np.zeros(n), np.full(n, box))
+                cols = np.arange(n, dtype=np.int32)
+                h.changeColsBounds(n, cols, self.lo[comp], np.minimum(self.hi[comp], box))
                 for sense in (highspy.ObjSense.kMaximize, highspy.ObjSense.kMinimize):
                     if self._solve(h, sense) not in (math.inf, -math.inf):
                         self._mark(h, comp, low_ok, high_ok)
-                h.changeColsBounds(n, np.arange(n, dtype=np.int32), np.zeros(n), np.full(n, highspy.kHighsInf))
+                h.changeColsBounds(n, cols, self.lo[comp], self.hi[comp])
                 for x in todo:
                     h.changeColCost(col[x], 0.0)
                 last = None
@@ -579,20 +823,33 @@ class _Protector:
                         h.changeColCost(col[last], 0.0)
                     h.changeColCost(col[x], 1.0)
                     last = x
-                    if x not in low_ok and self._solve(h, highspy.ObjSense.kMinimize) <= 1e-6:
-                        self._mark(h, comp, low_ok, high_ok)
-                    if x in low_ok and x not in high_ok:
-                        high = self._solve(h, highspy.ObjSense.kMaximize)
-                        if high == math.inf:
-                            high_ok.add(x)
-                        elif high >= s.target[x] - 1e-6:
+                    for _attempt in range(2):
+                        if x not in low_ok and self._solve(h, highspy.ObjSense.kMinimize) <= self.need_low[x] + 1e-6:
                             self._mark(h, comp, low_ok, high_ok)
+                            low_ok.add(x)
+                        if x not in high_ok:
+                            high = self._solve(h, highspy.ObjSense.kMaximize)
+                            if high == math.inf:
+                                high_ok.add(x)
+                            elif high >= self.need_high[x] - 1e-6:
+                                self._mark(h, comp, low_ok, high_ok)
+                                high_ok.add(x)
+                        if (x in low_ok and x in high_ok) or x in self._relaxed:
+                            break
+                        self._relax(x)
                     if x in low_ok and x in high_ok:
                         continue
-                    j = self._complement(x, comp)
+                    sense = highspy.ObjSense.kMinimize if x not in low_ok else highspy.ObjSense.kMaximize
+                    j = self._binding_complement(h, comp, x, sense)
                     if j is None:
-                        raise RuntimeError(f"release protection: cannot protect {s.keys[x]}")
-                    self.hidden[j] = True
+                        j = self._complement(x, comp)
+                    if j is not None:
+                        self.hidden[j] = True
+                    elif not self._hide_around(x, comp):
+                        # Every cell linked to x is hidden: only the labels
+                        # remain, and x ranges as they allow.
+                        low_ok.add(x)
+                        high_ok.add(x)
                     break  # this group changed: rebuild its model on the next pass
 
 
@@ -670,6 +927,8 @@ def build_release(month: date, *, now: datetime | None = None) -> Release:
     sysm = _build_system(month, data, ref, k, _trust_rows(month, ref))
     prot = _Protector(sysm)
     prot.run()
+    if REPUBLISH:
+        prot.republish()
     release = Release(month=month, k=k, reports=data.reports, published_at=now or utcnow())
     db.session.add(release)
     db.session.flush()
@@ -712,12 +971,13 @@ def due_months(today: date) -> list[date]:
     return out
 
 
-def publish_due(today: date | None = None, progress=None) -> list[Release]:
-    """Build every closed month that has no release yet (run from cron)."""
-    today = today or utcnow().date()
+def publish_due(today: date | None = None, progress=None, *, now: datetime | None = None) -> list[Release]:
+    """Build every closed month that has no release yet (run from cron).
+    ``now`` (default: the clock) is the publication time the pages show."""
+    today = today or (now or utcnow()).date()
     out = []
     for month in due_months(today):
-        out.append(build_release(month))
+        out.append(build_release(month, now=now))
         if progress:
             progress(month)
     return out
