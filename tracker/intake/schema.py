@@ -187,13 +187,11 @@ def _receipt() -> Receipt:
 
 
 class FollowupBody(Body):
-
     receipt = _receipt()
     language = _language()
 
 
 class MessageBody(Body):
-
     receipt = _receipt()
     body = Text(MAX_NARRATIVE, required=_l("Please write your message."),
                 doc={"minLength": 1, "pattern": r"[^\s\x00]"},  # blank is not a message
