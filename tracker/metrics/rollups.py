@@ -510,31 +510,31 @@ def _pulse_slice(row: dict) -> tuple:
     return ("pulse", "month", row["period_start"], row["region_id"], 0, 0)
 
 
-#: Upsert statements by (table name, dialect): built once, they are immutable.
-_UPSERTS: dict[tuple[str, str], object] = {}
+#: Upsert statements by (table name, columns): built once.
+_UPSERTS: dict[tuple, sa.TextClause] = {}
 
 
 def _add_in_place(session, table, key: tuple[str, ...], fields: tuple[str, ...], rows: list[dict]) -> bool:
     """Add ``rows`` (every field >= 0) to the rows of ``table`` with the same
     ``key`` (its unique constraint), inserting those that are missing: one
-    INSERT ... ON CONFLICT DO UPDATE SET f = f + excluded.f for all of them.
-    Concurrent upserts of the same row are serialised by the database on
-    the unique index. False when the dialect has no such statement."""
+    INSERT ... ON CONFLICT DO UPDATE SET f = f + excluded.f for all of them
+    (PostgreSQL and SQLite alike). Concurrent upserts of the same row are
+    serialised by the database on the unique index. False when the dialect
+    has no such statement. Written as text: SQLAlchemy does not cache the
+    compiled form of its ON CONFLICT constructs, and compiling one costs
+    more than running it."""
     if not rows:
         return True
-    dialect = session.get_bind().dialect.name
-    stmt = _UPSERTS.get((table.name, dialect))
+    if session.get_bind().dialect.name not in ("postgresql", "sqlite"):
+        return False
+    columns = tuple(rows[0])
+    stmt = _UPSERTS.get((table.name, columns))
     if stmt is None:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        elif dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            return False
-        ins = insert(table)
-        stmt = ins.on_conflict_do_update(index_elements=[table.c[k] for k in key],
-                                         set_={f: table.c[f] + ins.excluded[f] for f in fields})
-        _UPSERTS[(table.name, dialect)] = stmt
+        sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
+               f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+               + ", ".join(f"{f} = {table.name}.{f} + excluded.{f}" for f in fields))
+        stmt = sa.text(sql).bindparams(*(sa.bindparam(c, type_=table.c[c].type) for c in columns))
+        _UPSERTS[(table.name, columns)] = stmt
     session.execute(stmt, rows)
     return True
 
