@@ -48,10 +48,9 @@ def open_case_for_report(report, *, actor=None) -> Case:
     )
     set_triage_deadline(case)
     db.session.add(case)
-    db.session.flush()
-    _assign_ref(case)
     report.case = case
-    db.session.flush()
+    db.session.flush()  # one flush: the case's id, and the report's case_id
+    _assign_ref(case)  # written with the next flush
     record(
         "case.opened",
         actor=actor,
