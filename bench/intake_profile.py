@@ -61,6 +61,7 @@ def main() -> int:
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--sort", default="tottime", help="pstats sort key for the listing (tottime, cumulative)")
     ap.add_argument("--no-profile", action="store_true", help="time only (cProfile adds its own overhead)")
+    ap.add_argument("--dump", help="also write the profile to this file (pstats format)")
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="tracker-intake-profile-")
@@ -149,6 +150,8 @@ def main() -> int:
           f"other {per - per_hash:.1f} ms); hash/report {per_hash / per:.2f}"
           f"{' (under cProfile)' if profiler is not None else ''}; wall {wall:.1f} s")
     if profiler is not None:
+        if args.dump:
+            profiler.dump_stats(args.dump)
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
         stats.sort_stats(args.sort).print_stats(args.top)

@@ -30,6 +30,7 @@ reports that give the exact day (a month-only date has no week).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import types
 import zlib
@@ -129,7 +130,10 @@ class RegionMap:
 # --------------------------------------------------------------------------- aggregation
 
 
+@functools.cache
 def _report_query():
+    """Every counted report, one row per category (built once: a Select is
+    immutable, and ``.where`` makes a new one)."""
     from tracker.cases.models import Case
     from tracker.intake.models import Report, ReportCategory
 
@@ -279,6 +283,7 @@ def _pulse_aggregate(rows, regions: RegionMap) -> list[dict]:
     return out
 
 
+@functools.cache
 def _pulse_query():
     from tracker.intake.models import PulseResponse as P
 
@@ -456,7 +461,7 @@ def refresh(session=None) -> int:
     delta = Aggregates()
     if new_ids:
         # A report new in this transaction: add what it counts now.
-        for r, cats in _grouped(session.execute(_report_query().where(Report.id.in_(new_ids)))):
+        for r, cats in _grouped(session.execute(_reports_by_id(), {"ids": new_ids})):
             delta.add(r, cats, regions)
     if case_old:
         # An existing case moved: its (existing) reports counted with the
@@ -472,10 +477,7 @@ def refresh(session=None) -> int:
     if new_pulse_ids:
         # Pulse answers new in this transaction: their sums are added in
         # place (a recompute would read every answer of the district's month).
-        from tracker.intake.models import PulseResponse
-
-        pulse_delta = _pulse_aggregate(session.execute(_pulse_query().where(PulseResponse.id.in_(new_pulse_ids))),
-                                       regions)
+        pulse_delta = _pulse_aggregate(session.execute(_pulses_by_id(), {"ids": new_pulse_ids}), regions)
     recompute = {(kind, grain, start, regions.rollup_region(rid)[1], f, u) for kind, grain, start, rid, f, u in slices}
     touched = recompute | _delta_slices(delta) | {_pulse_slice(row) for row in pulse_delta}
     if session.get_bind().dialect.name != "postgresql":
@@ -490,14 +492,35 @@ def refresh(session=None) -> int:
     # rolled back and the next ``flask rollup`` corrects it.
     try:
         with session.begin_nested():
-            for key in sorted(touched):
-                lock = zlib.crc32(repr(key).encode()) - 2**31
-                session.execute(sa.text("SELECT pg_advisory_xact_lock(7235002, :k)"), {"k": lock})
+            # Every slice's lock in one statement, in the order given (the
+            # array's, kept by its ordinality).
+            locks = [zlib.crc32(repr(key).encode()) - 2**31 for key in sorted(touched)]
+            session.execute(_LOCK_SLICES, {"keys": locks})
             _apply(session, regions, recompute, delta, pulse_delta)
     except sa.exc.SQLAlchemyError:
         logging.getLogger(__name__).exception("rollup upkeep failed; run `flask rollup` to correct it")
         return 0
     return len(touched)
+
+
+@functools.cache
+def _reports_by_id():
+    from tracker.intake.models import Report
+
+    return _report_query().where(Report.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _pulses_by_id():
+    from tracker.intake.models import PulseResponse
+
+    return _pulse_query().where(PulseResponse.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+_LOCK_SLICES = sa.text(
+    "SELECT pg_advisory_xact_lock(7235002, t.k) FROM unnest(CAST(:keys AS integer[])) WITH ORDINALITY AS t(k, i) "
+    "ORDER BY t.i"
+)
 
 
 def _delta_slices(delta: Aggregates) -> set[tuple]:
