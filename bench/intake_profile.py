@@ -15,8 +15,8 @@ The PostgreSQL database is emptied (every table dropped) first: give a bench
 database, never one with data you want.
 
 cProfile runs on CPU time (the machine may be shared) and inflates Python-heavy
-code about threefold: read its listing as shares, and the first line (taken
-without --no-profile's overhead only when given --no-profile) as milliseconds.
+code about threefold: read its listing as shares; the milliseconds of the
+first line are true only with --no-profile.
 Under gunicorn, sample the workers while bench/intake_load.py runs:
 
     .venv/bin/py-spy record --pid <gunicorn master> --subprocesses --format raw -o spy.txt
