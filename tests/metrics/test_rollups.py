@@ -277,3 +277,23 @@ def test_cases_moving_back_and_forth_keep_rollups_equal_to_a_rebuild(app, db, ru
     cases[1].state, cases[1].outcome, cases[1].resolved_at = "resolved", "substantiated", datetime(2026, 6, 1)
     db.session.commit()
     assert_equal_to_a_rebuild()
+
+
+def test_a_pulse_answer_changed_in_the_transaction_that_added_it(app, db, runner):
+    """New answers are added in place; one that is changed again before the
+    commit is counted where it ends up, not where it was first flushed."""
+    add_pulse(region="XV0101", respect=4, voice=4, safety=5)
+    db.session.commit()
+    moved = add_pulse(region="XV0101", respect=2, voice=2, safety=1)
+    db.session.flush()
+    moved.region_id = db.session.scalar(sa.text("SELECT id FROM region WHERE pcode = 'XV0201'"))
+    moved.respect = 5
+    add_pulse(region="XV0101", respect=1, safety=None)
+    db.session.commit()
+    live = _snapshot(db)
+    assert runner.invoke(args=["rollup"]).exit_code == 0
+    db.session.expire_all()
+    assert _snapshot(db) == live
+    by_region = {r.region_id: r for r in db.session.scalars(sa.select(PulseRollup))}
+    # two answer sets counted in XV0101, the moved one in XV0201 only
+    assert sorted(r.n_trust for r in by_region.values()) == [1, 2]

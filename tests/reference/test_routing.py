@@ -63,3 +63,24 @@ def test_force_rules_beat_wildcard_force_at_the_same_region_depth(db):
     db.session.flush()
     assert route(force["NAVY"], region["XV0103"]).code == "NAVY-NORTH"
     assert route(force["POLICE"], region["XV0103"]).code == "NORTH"
+
+
+def test_identical_rules_pick_the_oldest(db):
+    region, force = _ids(db)
+    first, second = _body(db, "FIRST"), _body(db, "SECOND")
+    db.session.add(RoutingRule(region_id=region["XV0101"], force_id=force["ARMY"], body=first))
+    db.session.flush()
+    db.session.add(RoutingRule(region_id=region["XV0101"], force_id=force["ARMY"], body=second))
+    db.session.flush()
+    assert route(force["ARMY"], region["XV0101"]).code == "FIRST"
+
+
+def test_a_cycle_in_the_region_tree_ends_the_chain(db):
+    region, force = _ids(db)
+    north = _body(db, "NORTH")
+    db.session.add(RoutingRule(region_id=region["XV01"], body=north))
+    # a bad upload: the province's parent is its own district
+    db.session.execute(sa.update(Region).where(Region.id == region["XV01"]).values(parent_id=region["XV0101"]))
+    db.session.flush()
+    assert route(force["ARMY"], region["XV0101"]).code == "NORTH"
+    assert route(force["ARMY"], region["XV0201"]).code == "NOC"

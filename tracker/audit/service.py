@@ -55,7 +55,10 @@ def record(
     """Append an audit event in the current transaction (the caller commits).
 
     ``actor`` is a staff User or None; anonymous reporters are recorded as
-    the role "reporter" with no identity at all.
+    the role "reporter" with no identity at all. The event is written with
+    the session's next flush (the next query autoflushes, the commit at the
+    latest), so that it shares a flush with what the caller does next; the
+    next record() reads it back as the chain's last link.
     """
     _lock_chain()
     last = db.session.execute(
@@ -75,7 +78,6 @@ def record(
     )
     ev.hash = compute_hash(ev)
     db.session.add(ev)
-    db.session.flush()
     return ev
 
 

@@ -16,7 +16,7 @@ from tracker.cases.search import index_report
 from tracker.core.db import utcnow
 from tracker.extensions import db
 from tracker.intake.severity import severity_rank
-from tracker.reference.routing import route
+from tracker.reference.routing import route_body_id
 
 
 def case_ref(case_id: int, opened_at: datetime) -> str:
@@ -38,13 +38,13 @@ def open_case_for_report(report, *, actor=None) -> Case:
     event holds codes and ids only, never reporter identity.
     """
     now = utcnow()
-    body = route(report.force_id, report.region_id)
+    body_id = route_body_id(report.force_id, report.region_id)
     case = Case(
         ref="tmp-" + secrets.token_hex(6),
         state="new",
         severity=report.severity,
         severity_rank=severity_rank(report.severity),
-        body_id=body.id if body is not None else None,
+        body_id=body_id,
         region_id=report.region_id,
         force_id=report.force_id,
         occurred_on=report.occurred_on,
@@ -53,10 +53,9 @@ def open_case_for_report(report, *, actor=None) -> Case:
     )
     set_triage_deadline(case)
     db.session.add(case)
-    db.session.flush()
-    _assign_ref(case)
     report.case = case
-    db.session.flush()
+    db.session.flush()  # one flush: the case's id, and the report's case_id
+    _assign_ref(case)  # written with the next flush
     record(
         "case.opened",
         actor=actor,

@@ -12,6 +12,7 @@ server pepper the index says nothing.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -75,6 +76,13 @@ def stem(word: str, language: str | None) -> str:
     name = _STEMMER_NAMES.get(language or "")
     if name is None:
         return word
+    return _stem(word, name)
+
+
+@functools.lru_cache(maxsize=50_000)
+def _stem(word: str, name: str) -> str:
+    # The pure-Python stemmer is the slowest step of indexing a report, and
+    # the words of reports repeat: remember the stems (a pure function).
     if name not in _stemmers:
         _stemmers[name] = snowballstemmer.stemmer(name)
     return _stemmers[name].stemWord(word)

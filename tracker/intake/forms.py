@@ -189,7 +189,23 @@ class ReportForm(_PulseMixin, FlaskForm):
 
     def __init__(self, *args, lang: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = reference_choices(lang, submitted=self.is_submitted())
+        self._lang = lang
+        self._choices_loaded = False
+        # The picker stops at the same latest day the server accepts.
+        self.occurred_on.render_kw = {"type": "date", "max": latest_occurred_on().isoformat()}
+        for name in ("harm_" + k for k in HARM_NUMBERS):
+            getattr(self, name).render_kw = {"type": "number", "min": "0", "max": "100000", "inputmode": "numeric"}
+        if not self.idempotency_key.data:
+            self.idempotency_key.data = secrets.token_urlsafe(24)
+
+    def load_choices(self) -> None:
+        """Fill the region, force, unit and operation lists, once, before the
+        form is shown. Only a form that is shown needs them: a report sent
+        and filed is redirected to its receipt without reading them."""
+        if self._choices_loaded:
+            return
+        self._choices_loaded = True
+        choices = reference_choices(self._lang, submitted=self.is_submitted())
         if choices is not None:
             self.region.groups, self.force.choices, self.unit.groups, self.operation.choices = choices
         else:  # database away, nothing cached: offer back exactly what was typed
@@ -197,12 +213,6 @@ class ReportForm(_PulseMixin, FlaskForm):
             self.unit.groups = {"": [(self.unit.data, self.unit.data)]} if self.unit.data else {}
             for select in (self.force, self.operation):
                 select.choices = _options([("", "")] + ([(select.data, select.data)] if select.data else []))
-        # The picker stops at the same latest day the server accepts.
-        self.occurred_on.render_kw = {"type": "date", "max": latest_occurred_on().isoformat()}
-        for name in ("harm_" + k for k in HARM_NUMBERS):
-            getattr(self, name).render_kw = {"type": "number", "min": "0", "max": "100000", "inputmode": "numeric"}
-        if not self.idempotency_key.data:
-            self.idempotency_key.data = secrets.token_urlsafe(24)
 
     def harm_fields(self):
         return [getattr(self, "harm_" + k) for k in HARM_NUMBERS]

@@ -140,6 +140,7 @@ def report():
 def _render_report(form: ReportForm, errors: dict, photos_sent: bool, current: int, status: int,
                    notice: str | None = None, refused: str | None = None):
     """The report form showing step ``current`` (every answer carried in it)."""
+    form.load_choices()
     return (
         render_template("intake/report.html", form=form, errors=errors, photos_sent=photos_sent, notice=notice,
                         refused=refused,

@@ -11,7 +11,6 @@ match, the most specific wins:
    stable.
 """
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 
 from tracker.extensions import db
 from tracker.reference.models import OversightBody, Region, RoutingRule
@@ -19,41 +18,51 @@ from tracker.reference.models import OversightBody, Region, RoutingRule
 MAX_DEPTH = 32  # far deeper than country → province → district; bounds a cycle
 
 
-def _region_chain(region_id: int | None) -> list[int]:
-    """The region's id followed by its ancestors' ids, nearest first (one
-    recursive query, run on every intake; a cycle in the tree ends it)."""
-    if region_id is None:
-        return []
+def _chain_cte():
     up = (sa.select(Region.id, Region.parent_id, sa.literal(0).label("depth"))
-          .where(Region.id == region_id).cte("region_chain", recursive=True))
-    up = up.union_all(sa.select(Region.id, Region.parent_id, up.c.depth + 1)
-                      .where(Region.id == up.c.parent_id, up.c.depth < MAX_DEPTH))
-    chain: list[int] = []
-    for rid in db.session.scalars(sa.select(up.c.id).order_by(up.c.depth)):
-        if rid in chain:
-            break
-        chain.append(rid)
-    return chain
+          .where(Region.id == sa.bindparam("region_id")).cte("region_chain", recursive=True))
+    return up.union_all(sa.select(Region.id, Region.parent_id, up.c.depth + 1)
+                        .where(Region.id == up.c.parent_id, up.c.depth < MAX_DEPTH))
+
+
+def _best_rule_statement():
+    """The body of the most specific matching rule, in one query run on
+    every intake (built once: building it costs more than running it).
+    A rule's region depth is its first (smallest) depth in the chain, as
+    ``chain.index`` would give; a rule for any region comes after every
+    region of the chain; then a rule naming the force; then the oldest."""
+    chain = _chain_cte()
+    first = (sa.select(chain.c.id, sa.func.min(chain.c.depth).label("depth")).group_by(chain.c.id)
+             .subquery("chain_depth"))
+    force = sa.bindparam("force_id", type_=sa.Integer)
+    return (
+        sa.select(RoutingRule.body_id)
+        .select_from(RoutingRule)
+        .outerjoin(first, first.c.id == RoutingRule.region_id)
+        .where(
+            sa.or_(RoutingRule.force_id.is_(None), RoutingRule.force_id == force),
+            sa.or_(RoutingRule.region_id.is_(None), first.c.id.is_not(None)),
+        )
+        .order_by(
+            sa.func.coalesce(first.c.depth, MAX_DEPTH + 1),
+            sa.case((RoutingRule.force_id.is_(None), 1), else_=0),
+            RoutingRule.id,
+        )
+        .limit(1)
+    )
+
+
+_BEST_RULE = _best_rule_statement()
+
+
+def route_body_id(force_id: int | None, region_id: int | None) -> int | None:
+    """The id of the body that should receive a case about ``force_id`` in
+    ``region_id`` by the most specific matching rule, or None."""
+    return db.session.scalar(_BEST_RULE, {"force_id": force_id, "region_id": region_id})
 
 
 def route(force_id: int | None, region_id: int | None) -> OversightBody | None:
     """The body that should receive a case about ``force_id`` in ``region_id``
     by the most specific matching rule, or None when no rule matches."""
-    chain = _region_chain(region_id)
-    force_ok = RoutingRule.force_id.is_(None)
-    if force_id is not None:
-        force_ok = sa.or_(force_ok, RoutingRule.force_id == force_id)
-    region_ok = RoutingRule.region_id.is_(None)
-    if chain:
-        region_ok = sa.or_(region_ok, RoutingRule.region_id.in_(chain))
-    rules = db.session.scalars(
-        sa.select(RoutingRule).options(joinedload(RoutingRule.body)).where(force_ok, region_ok).order_by(RoutingRule.id)
-    ).all()
-    if not rules:
-        return None
-
-    def specificity(rule: RoutingRule) -> tuple[int, int, int]:
-        depth = chain.index(rule.region_id) if rule.region_id is not None else len(chain)
-        return (depth, 0 if rule.force_id is not None else 1, rule.id)
-
-    return min(rules, key=specificity).body
+    body_id = route_body_id(force_id, region_id)
+    return db.session.get(OversightBody, body_id) if body_id is not None else None

@@ -9,6 +9,7 @@ reports that give the exact day (a month-only date has no week).
 """
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import datetime
 
@@ -85,10 +86,12 @@ class RegionMap:
 # --------------------------------------------------------------------------- aggregation
 
 
+@functools.cache
 def report_query():
     """Every counted report (consent_statistics) with its case's state,
     outcome and dates, one row per category, ordered by report: callers
-    narrow it with ``.where`` and group it with grouped_by_report."""
+    narrow it with ``.where`` and group it with grouped_by_report. Built
+    once: a Select is immutable, and ``.where`` makes a new one."""
     return (
         sa.select(
             Report.id,
@@ -233,8 +236,10 @@ def pulse_aggregate(rows, regions: RegionMap) -> list[dict]:
     return out
 
 
+@functools.cache
 def pulse_query():
-    """Every trust-pulse answer, with what the pulse rollups count of it."""
+    """Every trust-pulse answer, with what the pulse rollups count of it
+    (built once, like report_query)."""
     p = PulseResponse
     return sa.select(p.region_id, p.force_id, p.month, p.respect, p.voice, p.fairness, p.safe_to_report, p.safety)
 

@@ -5,16 +5,17 @@ tables are brought up to date with the aggregation that the rebuild uses
 anything; the listeners are registered by ``create_app``
 (tracker/__init__.py, configure_extensions), never at import.
 
-- a report inserted in this transaction: its contribution (read back from
-  the database at commit, with its categories and case) is added to the
-  rollup rows in place (``UPDATE ... SET n = n + d``, INSERT if the row is
-  new);
+- a report or a pulse answer inserted in this transaction: its
+  contribution (read back from the database at commit, a report with its
+  categories and case) is added to the rollup rows in place, one
+  ``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n`` per table;
 - an existing case that moved (state, outcome, dates): for each of its
   existing reports, the contribution with the case as it was at the start
   of the transaction is taken away and the one with the case as it is now
   is added, in place (rows that fall to zero are deleted);
 - anything else (a report edited or deleted, categories changed on an
-  existing report, a pulse answer, a report moved to another case): the
+  existing report, a pulse answer changed or deleted, a report moved to
+  another case): the
   (period, district, force, unit) slices concerned are recomputed from the
   raw rows, and in-place changes to those slices are dropped.
 
@@ -25,6 +26,7 @@ that bypass the ORM wrap their work in ``paused()`` and rebuild afterwards.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import types
 import zlib
@@ -39,7 +41,7 @@ from tracker.cases.models import Case
 from tracker.extensions import db
 from tracker.intake.models import PulseResponse, Report, ReportCategory
 from tracker.metrics.anonymise import period_end, period_start
-from tracker.metrics.models import COUNT_FIELDS, DurationRollup, PulseRollup, ReportRollup
+from tracker.metrics.models import COUNT_FIELDS, PULSE_FIELDS, DurationRollup, PulseRollup, ReportRollup
 from tracker.metrics.rollups.aggregation import (
     Aggregates,
     RegionMap,
@@ -115,13 +117,14 @@ def _recompute_pulse_slice(session, regions: RegionMap, start: date, region: int
 def _dirty(session) -> dict:
     """What the flushes of this transaction changed: ``slices`` and the
     current slices of ``report_ids`` and of the reports of ``case_ids`` to
-    recompute; ``new_report_ids`` (inserted in this transaction) and
-    ``case_old`` ({case id: its counted fields at the start of the
-    transaction}) to apply in place; ``new_case_ids`` (never in case_old)."""
+    recompute; ``new_report_ids`` and ``new_pulse_ids`` (inserted in this
+    transaction) and ``case_old`` ({case id: its counted fields at the start
+    of the transaction}) to apply in place; ``new_case_ids`` (never in
+    case_old)."""
     return session.info.setdefault(
         DIRTY,
         {"slices": set(), "report_ids": set(), "case_ids": set(), "new_report_ids": set(), "new_case_ids": set(),
-         "case_old": {}},
+         "new_pulse_ids": set(), "case_old": {}},
     )
 
 
@@ -163,13 +166,14 @@ def refresh(session=None) -> int:
         for row in session.execute(q):
             slices.update(_report_slices(*row))
     case_old = {cid: old for cid, old in dirty["case_old"].items() if cid not in dirty["new_case_ids"]}
-    if not slices and not new_ids and not case_old:
+    new_pulse_ids = sorted(dirty.get("new_pulse_ids", ()))
+    if not slices and not new_ids and not case_old and not new_pulse_ids:
         return 0
     regions = RegionMap()
     delta = Aggregates()
     if new_ids:
         # A report new in this transaction: add what it counts now.
-        for r, cats in grouped_by_report(session.execute(report_query().where(Report.id.in_(new_ids)))):
+        for r, cats in grouped_by_report(session.execute(_reports_by_id(), {"ids": new_ids})):
             delta.add(r, cats, regions)
     if case_old:
         # An existing case moved: its (existing) reports counted with the
@@ -181,11 +185,16 @@ def refresh(session=None) -> int:
             before = types.SimpleNamespace(**{**r._mapping, **case_old[r.case_id]})
             delta.add(before, cats, regions, sign=-1)
             delta.add(r, cats, regions)
+    pulse_delta: list[dict] = []
+    if new_pulse_ids:
+        # Pulse answers new in this transaction: their sums are added in
+        # place (a recompute would read every answer of the district's month).
+        pulse_delta = pulse_aggregate(session.execute(_pulses_by_id(), {"ids": new_pulse_ids}), regions)
     recompute = {(kind, grain, start, regions.rollup_region(rid)[1], f, u) for kind, grain, start, rid, f, u in slices}
-    touched = recompute | _delta_slices(delta)
+    touched = recompute | _delta_slices(delta) | {_pulse_slice(row) for row in pulse_delta}
     if session.get_bind().dialect.name != "postgresql":
         # SQLite has one writer at a time: nothing can interleave.
-        _apply(session, regions, recompute, delta)
+        _apply(session, regions, recompute, delta, pulse_delta)
         return len(touched)
     # PostgreSQL: two transactions recomputing the same slice would both
     # delete and insert it, and two adding to a missing row would both
@@ -195,14 +204,33 @@ def refresh(session=None) -> int:
     # rolled back and the next ``flask rollup`` corrects it.
     try:
         with session.begin_nested():
-            for key in sorted(touched):
-                lock = zlib.crc32(repr(key).encode()) - 2**31
-                session.execute(sa.text("SELECT pg_advisory_xact_lock(7235002, :k)"), {"k": lock})
-            _apply(session, regions, recompute, delta)
+            # Every slice's lock in one statement, in the order given (the
+            # array's, kept by its ordinality).
+            locks = [zlib.crc32(repr(key).encode()) - 2**31 for key in sorted(touched)]
+            session.execute(_LOCK_SLICES, {"keys": locks})
+            _apply(session, regions, recompute, delta, pulse_delta)
     except sa.exc.SQLAlchemyError:
         logging.getLogger(__name__).exception("rollup upkeep failed; run `flask rollup` to correct it")
         return 0
     return len(touched)
+
+
+@functools.cache
+def _reports_by_id():
+    """The report query narrowed to a list of ids (built once)."""
+    return report_query().where(Report.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _pulses_by_id():
+    """The pulse query narrowed to a list of ids (built once)."""
+    return pulse_query().where(PulseResponse.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+_LOCK_SLICES = sa.text(
+    "SELECT pg_advisory_xact_lock(7235002, t.k) FROM unnest(CAST(:keys AS integer[])) WITH ORDINALITY AS t(k, i) "
+    "ORDER BY t.i"
+)
 
 
 def _delta_slices(delta: Aggregates) -> set[tuple]:
@@ -211,14 +239,57 @@ def _delta_slices(delta: Aggregates) -> set[tuple]:
     return out
 
 
-def _apply(session, regions: RegionMap, recompute: set[tuple], delta: Aggregates) -> None:
-    """Add ``delta`` in place, except to slices in ``recompute`` (recomputed
-    from the raw rows instead, as is any slice the delta does not fit)."""
+def _pulse_slice(row: dict) -> tuple:
+    return ("pulse", "month", row["period_start"], row["region_id"], 0, 0)
+
+
+#: Upsert statements by (table name, columns): built once.
+_UPSERTS: dict[tuple, sa.TextClause] = {}
+
+
+def _add_in_place(session, table, key: tuple[str, ...], fields: tuple[str, ...], rows: list[dict]) -> bool:
+    """Add ``rows`` (every field >= 0) to the rows of ``table`` with the same
+    ``key`` (its unique constraint), inserting those that are missing: one
+    INSERT ... ON CONFLICT DO UPDATE SET f = f + excluded.f for all of them
+    (PostgreSQL and SQLite alike). Concurrent upserts of the same row are
+    serialised by the database on the unique index. False when the dialect
+    has no such statement. Written as text: SQLAlchemy does not cache the
+    compiled form of its ON CONFLICT constructs, and compiling one costs
+    more than running it."""
+    if not rows:
+        return True
+    if session.get_bind().dialect.name not in ("postgresql", "sqlite"):
+        return False
+    columns = tuple(rows[0])
+    stmt = _UPSERTS.get((table.name, columns))
+    if stmt is None:
+        sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
+               f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+               + ", ".join(f"{f} = {table.name}.{f} + excluded.{f}" for f in fields))
+        stmt = sa.text(sql).bindparams(*(sa.bindparam(c, type_=table.c[c].type) for c in columns))
+        _UPSERTS[(table.name, columns)] = stmt
+    session.execute(stmt, rows)
+    return True
+
+
+def _apply(session, regions: RegionMap, recompute: set[tuple], delta: Aggregates,
+           pulse_delta: list[dict] = ()) -> None:
+    """Add ``delta`` and ``pulse_delta`` in place, except to slices in
+    ``recompute`` (recomputed from the raw rows instead, as is any slice the
+    delta does not fit). What only adds (new reports, new pulse answers) is
+    one upsert per table; what also takes away goes row by row."""
     redo = set(recompute)
     t = ReportRollup.__table__
+    adds: list[dict] = []
     for (grain, start, province, region, force, unit, cat, sev), vals in delta.counts.items():
         key = ("report", grain, start, region, force, unit)
         if key in redo or not any(vals):
+            continue
+        if min(vals) >= 0:
+            row = dict(grain=grain, period_start=start, province_id=province, region_id=region, force_id=force,
+                       unit_id=unit, category=cat, severity=sev)
+            row.update(zip(COUNT_FIELDS, vals, strict=False))
+            adds.append(row)
             continue
         where = (
             t.c.grain == grain, t.c.period_start == start, t.c.region_id == region, t.c.force_id == force,
@@ -235,10 +306,22 @@ def _apply(session, regions: RegionMap, recompute: set[tuple], delta: Aggregates
             session.execute(sa.insert(t), [row])
         elif min(vals) < 0:
             session.execute(sa.delete(t).where(*where, t.c.reports <= 0))
+    # (a slice a row above found out of step is recomputed: nothing to add to it)
+    adds = [r for r in adds if ("report", r["grain"], r["period_start"], r["region_id"], r["force_id"], r["unit_id"])
+            not in redo]
+    if not _add_in_place(session, t, ("grain", "period_start", "region_id", "force_id", "unit_id", "category",
+                                      "severity"), COUNT_FIELDS, adds):
+        redo.update(("report", r["grain"], r["period_start"], r["region_id"], r["force_id"], r["unit_id"])
+                    for r in adds)
     d = DurationRollup.__table__
+    adds = []
     for (start, province, region, force, unit, kind, bucket), n in delta.durations.items():
         key = ("report", "month", start, region, force, unit)
         if key in redo or not n:
+            continue
+        if n > 0:
+            adds.append(dict(period_start=start, province_id=province, region_id=region, force_id=force,
+                             unit_id=unit, kind=kind, bucket=bucket, n=n))
             continue
         where = (
             d.c.period_start == start, d.c.region_id == region, d.c.force_id == force, d.c.unit_id == unit,
@@ -252,6 +335,15 @@ def _apply(session, regions: RegionMap, recompute: set[tuple], delta: Aggregates
                                                 force_id=force, unit_id=unit, kind=kind, bucket=bucket, n=n)])
         elif n < 0:
             session.execute(sa.delete(d).where(*where, d.c.n <= 0))
+    adds = [r for r in adds if ("report", "month", r["period_start"], r["region_id"], r["force_id"], r["unit_id"])
+            not in redo]
+    if not _add_in_place(session, d, ("period_start", "region_id", "force_id", "unit_id", "kind", "bucket"), ("n",),
+                         adds):
+        redo.update(("report", "month", r["period_start"], r["region_id"], r["force_id"], r["unit_id"]) for r in adds)
+    pulses = [row for row in pulse_delta if _pulse_slice(row) not in redo]
+    if not _add_in_place(session, PulseRollup.__table__, ("period_start", "region_id", "force_id"), PULSE_FIELDS,
+                         pulses):
+        redo.update(_pulse_slice(row) for row in pulses)
     for key in sorted(redo):
         _recompute(session, regions, key)
 
@@ -335,6 +427,11 @@ def _after_flush(session, _ctx) -> None:
                 # As it was before the transaction's first change to it.
                 dirty["case_old"].setdefault(obj.id, {a: _old(state, a) for a in CASE_ATTRS})
         elif isinstance(obj, PulseResponse):
+            if is_new and obj not in session.deleted:
+                # Added in place at commit, as it stands then (a later change
+                # in this transaction marks its slices for a recompute).
+                dirty["new_pulse_ids"].add(obj.id)
+                continue
             for month, region in {(obj.month, obj.region_id), (_old(state, "month"), _old(state, "region_id"))}:
                 if month is not None and region is not None:
                     dirty["slices"].add(("pulse", "month", period_start(month, "month"), region, 0, 0))
