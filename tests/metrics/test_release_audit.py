@@ -289,15 +289,18 @@ def _wipe_before(db, first):
     meta = _db.metadata
     report, case = meta.tables["report"], meta.tables["case"]
     ids = {"report": [r for (r,) in db.session.execute(sa.select(report.c.id).where(report.c.occurred_on < first))]}
-    ids["case"] = [c for (c,) in db.session.execute(sa.select(case.c.id).where(case.c.report_id.in_(ids["report"])))]
+    kept_cases = sa.select(report.c.case_id).where(report.c.occurred_on >= first, report.c.case_id.is_not(None))
+    ids["case"] = [c for (c,) in db.session.execute(
+        sa.select(report.c.case_id).distinct().where(report.c.id.in_(ids["report"]), report.c.case_id.is_not(None),
+                                                     report.c.case_id.not_in(kept_cases)))]
     for table in reversed(meta.sorted_tables):
         if table.name in ("report", "case"):
             continue
         for fk in table.foreign_keys:
             if fk.column.table.name in ids:
                 db.session.execute(sa.delete(table).where(fk.parent.in_(ids[fk.column.table.name])))
-    db.session.execute(sa.delete(case).where(case.c.id.in_(ids["case"])))
     db.session.execute(sa.delete(report).where(report.c.id.in_(ids["report"])))
+    db.session.execute(sa.delete(case).where(case.c.id.in_(ids["case"])))
     db.session.commit()
 
 

@@ -29,7 +29,7 @@ def trend_data(app, db):
     index, and the releases published on 1 December."""
     rng = random.Random(4)
     for _ in range(1500):
-        d = TODAY - timedelta(days=rng.randint(14, 330))
+        d = TODAY - timedelta(days=rng.randint(2, 330))
         add_report(
             occurred_on=d,
             region=rng.choice(["XV0101", "XV0102", "XV0201", "XV0302"]),

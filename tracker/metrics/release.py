@@ -75,9 +75,6 @@ STATUSES = ("published", "primary", "secondary")
 # first ("all_first"). On the demo data (bench/release_utility.py) the
 # default keeps 96 % of reports in published public cells against 31 %,
 # at some cost to the smaller forces' own tables.
-# The clean-up pass (``_Protector.republish``); off only to measure its gain.
-REPUBLISH = os.environ.get("TRACKER_RELEASE_REPUBLISH", "1") != "0"
-ALL_WEIGHT = 2.0  # see _Protector.weight
 ACROSS_ALL_FIRST = os.environ.get("TRACKER_RELEASE_ACROSS", "smallest") == "all_first"
 
 
@@ -376,11 +373,6 @@ class _Protector:
                 self.need_low[i], self.need_high[i] = 1.0, float(t - 1)
         self._relaxed: set[int] = set()
         self._free: tuple | None = None
-        self._strict = (list(self.need_low), list(self.need_high))  # before any relaxation
-        self.scope_total = {key[0]: sysm.value[i] for i, key in enumerate(sysm.keys)
-                            if key[1] == "total" and key[2] == "month"}
-        self._keep_hidden: set[int] = set()  # hidden by ``_nested``: never republished
-        self._rests: list[tuple[int, int]] = []  # (F, G): G small inside F, F − G small too
 
     def _label_range(self, x: int) -> tuple[float, float]:
         """[min, max] of ``x`` given only the relations and the labels
@@ -419,26 +411,6 @@ class _Protector:
                     self.hidden[j] = True
                 return True
         return False
-
-    def _components_from(self, starts: set[int]) -> list[list[int]]:
-        """The groups of hidden cells that contain ``starts``."""
-        seen: set[int] = set()
-        out = []
-        for start in sorted(starts):
-            if start in seen:
-                continue
-            comp, todo = [start], [start]
-            seen.add(start)
-            while todo:
-                i = todo.pop()
-                for r in self.rel_of[i]:
-                    for j, _c in self.rels[r][0]:
-                        if self.hidden[j] and j not in seen:
-                            seen.add(j)
-                            comp.append(j)
-                            todo.append(j)
-            out.append(sorted(comp))
-        return out
 
     def _components(self) -> list[list[int]]:
         """Hidden cells grouped by the relations that link them."""
@@ -528,41 +500,9 @@ class _Protector:
                 continue
             sibling = sign is not None and coef == sign
             # A zero only helps a hidden figure go down, not up: non-zero first.
-            if across:  # TRACKER_RELEASE_ACROSS=all_first
-                out.append((self.s.value[j] == 0, (0 if sibling != across else 1), self.s.value[j], j))
-            else:
-                out.append((self.s.value[j] == 0, self.cost(j, r), j))
+            out.append((self.s.value[j] == 0, (0 if sibling != across else 1), self.s.value[j], j))
         out.sort()
         return [t[-1] for t in out]
-
-    def weight(self, j: int) -> float:
-        """What hiding cell ``j`` costs the reader per report: the month
-        tables of places and units (the first a commander reads, and what
-        /transparency shows) most, then the other month tables, then weeks."""
-        scope, table, grain, _p, _key = self.s.keys[j]
-        # A share of the scope's reports: every force's commanders count
-        # alike; "all" twice (the public and every supervisor read it).
-        per_scope = (ALL_WEIGHT if scope == ALL else 1.0) / max(self.scope_total.get(scope, 1), 1)
-        if grain != "month":
-            return per_scope
-        return per_scope * (4.0 if table in ("total", "province", "unit") else 2.0)
-
-    def cost(self, j: int, r: int | None = None) -> float:
-        """Reports hidden by hiding ``j``, weighted, plus what it is likely
-        to drag along: in every other equality where ``j`` would be the only
-        hidden cell (it would be pinned), the cheapest published cell there
-        must follow (one step of look-ahead)."""
-        s = self.s
-        total = self.weight(j) * s.value[j]
-        for r2 in self.rel_of[j]:
-            if r2 == r:
-                continue
-            terms, kind = self.rels[r2]
-            if kind != "eq" or any(self.hidden[i] for i, _c in terms):
-                continue
-            nxt = [self.weight(i) * s.value[i] for i, _c in terms if i != j and not s.forced[i]]
-            total += min(nxt) if nxt else 0.0
-        return total
 
     def _binding_complement(self, h: highspy.Highs, comp: list[int], x: int, sense) -> int | None:
         """A published cell of the relation that binds x hardest at its
@@ -581,7 +521,7 @@ class _Protector:
             cand = [c for c, _coef in self.rels[r][0] if not self.hidden[c] and not self.s.forced[c]]
             if not cand:
                 continue
-            cand.sort(key=lambda c: (self.s.value[c] == 0, self.s.value[c] < need, self.cost(c, r)))
+            cand.sort(key=lambda c: (self.s.value[c] == 0, self.s.value[c] < need, self.s.value[c]))
             return cand[0]
         return None
 
@@ -640,11 +580,8 @@ class _Protector:
                         continue
                     seen.add(a)
                     todo.append(a)
-                    if 0 < s.value[a] - s.value[g] < s.target[g]:
-                        self._rests.append((a, g))
-                        if not self.hidden[a]:
-                            self.hidden[a] = True
-                            self._keep_hidden.add(a)
+                    if not self.hidden[a] and 0 < s.value[a] - s.value[g] < s.target[g]:
+                        self.hidden[a] = True
 
     def _pairs(self) -> None:
         """The classic first step, without linear programming: no equality
@@ -703,78 +640,6 @@ class _Protector:
                 low_ok.add(j)
             if values[n] >= self.need_high[j] - 1e-6:
                 high_ok.add(j)
-
-    def _fails(self, comp: list[int]) -> list[tuple[dict, float, float, float, float]]:
-        """What in ``comp`` misses its needs *before relaxation*: each
-        hidden sensitive cell, and the rest F − G of every hidden figure F
-        that holds a small cell G (a difference an adversary can form, see
-        ``_nested``). Returns (objective, low, high, need low, need high)."""
-        s = self.s
-        todo = [x for x in comp if s.target[x] is not None]
-        if not todo:
-            return []
-        h, col = self._model(comp)
-        out = []
-        members = set(comp)
-        for a, g in self._rests:
-            if a in members and g in members:
-                obj = {a: 1.0, g: -1.0}
-                low, high = self._objective_range(h, col, obj)
-                if low > 1 + 1e-6 or high < s.target[g] - 1e-6:
-                    out.append((obj, low, high, 1.0, float(s.target[g])))
-        low_ok: set[int] = set()
-        high_ok: set[int] = set()
-        n = len(comp)
-        for x in todo:
-            h.changeColCost(col[x], 1.0)
-        box = float(max(s.value[j] for j in comp) + max(s.target[x] for x in todo)) * 4 + 10
-        cols = np.arange(n, dtype=np.int32)
-        h.changeColsBounds(n, cols, self.lo[comp], np.minimum(self.hi[comp], box))
-        for sense in (highspy.ObjSense.kMaximize, highspy.ObjSense.kMinimize):
-            if self._solve(h, sense) not in (math.inf, -math.inf):
-                self._mark(h, comp, low_ok, high_ok)
-        h.changeColsBounds(n, cols, self.lo[comp], self.hi[comp])
-        for x in todo:
-            h.changeColCost(col[x], 0.0)
-        for x in todo:
-            if x in low_ok and x in high_ok:
-                continue
-            low, high = self._objective_range(h, col, {x: 1.0})
-            if low > self.need_low[x] + 1e-6 or high < self.need_high[x] - 1e-6:
-                out.append(({x: 1.0}, low, high, self.need_low[x], self.need_high[x]))
-        return out
-
-    def _objective_range(self, h: highspy.Highs, col: dict[int, int], obj: dict[int, float]) -> tuple[float, float]:
-        for j, c in obj.items():
-            h.changeColCost(col[j], c)
-        low = self._solve(h, highspy.ObjSense.kMinimize)
-        high = self._solve(h, highspy.ObjSense.kMaximize)
-        for j in obj:
-            h.changeColCost(col[j], 0.0)
-        return low, high
-
-    def republish(self) -> int:
-        """Cost-aware clean-up of the greedy choice: try to publish again
-        each cell hidden only to protect others, the most useful first
-        (``weight`` × reports), and keep it published when every hidden
-        sensitive cell it touches still passes the same LP test. Hiding
-        was chosen one cell at a time; this removes the complements that
-        turned out unnecessary once later ones were hidden."""
-        s = self.s
-        cands = [j for j in range(len(s.keys)) if self.hidden[j] and s.target[j] is None and not s.forced[j]
-                 and j not in self._keep_hidden and s.keys[j][1] not in TRUST_TABLES
-                 and s.keys[j][2] == "month" and s.keys[j][1] in ("total", "province", "unit") and s.value[j] > 0]
-        cands.sort(key=lambda j: (s.value[j] == 0, -self.weight(j) * s.value[j], j))
-        self.need_low, self.need_high = list(self._strict[0]), list(self._strict[1])
-        opened = 0
-        for j in cands:
-            self.hidden[j] = False
-            near = {i for r in self.rel_of[j] for i, _c in self.rels[r][0] if self.hidden[i]}
-            if any(self._fails(c) for c in self._components_from(near)):
-                self.hidden[j] = True
-            else:
-                opened += 1
-        return opened
 
     def run(self) -> None:
         """Hide complements until every hidden sensitive cell can be both 0
@@ -927,8 +792,6 @@ def build_release(month: date, *, now: datetime | None = None) -> Release:
     sysm = _build_system(month, data, ref, k, _trust_rows(month, ref))
     prot = _Protector(sysm)
     prot.run()
-    if REPUBLISH:
-        prot.republish()
     release = Release(month=month, k=k, reports=data.reports, published_at=now or utcnow())
     db.session.add(release)
     db.session.flush()
