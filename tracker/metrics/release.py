@@ -51,16 +51,17 @@ import sqlalchemy as sa
 
 from tracker.core.db import utcnow
 from tracker.extensions import db
+from tracker.intake.models import SEVERITY_ORDER
 from tracker.metrics.anonymise import k_threshold, period_end, shift_period
-from tracker.metrics.models import PulseRollup, Release, ReleaseCell
+from tracker.metrics.models import OUTCOME_FIELDS, PulseRollup, Release, ReleaseCell
 from tracker.metrics.rollups import RESOLVED_STATES, RegionMap, _days, _grouped, _report_query
 from tracker.metrics.trust import MIN_N, trust_and_safety
 
 HARM_KEYS = ("killed", "injured", "detained", "missing", "displaced")
 HARM_COLUMNS = {"killed": "killed", "injured": "injured", "detained": "detained", "missing": "missing",
                 "displaced": "displaced_households"}
-OUTCOME_KEYS = ("substantiated", "partly_substantiated", "not_substantiated", "unable_to_determine")
-SEVERITY_KEYS = ("critical", "high", "medium", "low")
+OUTCOME_KEYS = OUTCOME_FIELDS  # the four outcomes, in their order (tracker.intake.statuses)
+SEVERITY_KEYS = tuple(sorted(SEVERITY_ORDER, key=SEVERITY_ORDER.get))  # critical first
 WEEK_TABLES = ("total", "province", "unit", "severity")
 MONTH_TABLES = WEEK_TABLES + ("district", "category", "outcome", "harm", "harm_province", "duration")
 TRUST_TABLES = ("trust_province", "trust_district", "safety_province", "safety_district")
