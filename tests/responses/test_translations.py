@@ -106,6 +106,10 @@ def test_trends_response_pages_carry_the_language_too(app, client, approved):
     page = supervisor.get(f"/trends/responses/{response_id}?lang=en").get_data(as_text=True)
     assert f'<blockquote lang="es" dir="auto">{SPANISH}</blockquote>' in page
     assert f'<blockquote lang="fr" dir="auto">{FRENCH}</blockquote>' in page
+    # The translations section is on the page once, and not in its <title>.
+    assert page.count('id="translations"') == 1
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert "<" not in title and FRENCH not in title
 
 
 def test_one_translation_per_language_a_new_one_replaces_it(db, approved):
