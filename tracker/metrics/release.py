@@ -54,7 +54,7 @@ from tracker.extensions import db
 from tracker.intake.models import SEVERITY_ORDER
 from tracker.metrics.anonymise import k_threshold, period_end, shift_period
 from tracker.metrics.models import OUTCOME_FIELDS, PulseRollup, Release, ReleaseCell
-from tracker.metrics.rollups import RESOLVED_STATES, RegionMap, _days, _grouped, _report_query
+from tracker.metrics.rollups import RESOLVED_STATES, RegionMap, days_between, grouped_by_report, report_query
 from tracker.metrics.trust import MIN_N, trust_and_safety
 
 HARM_KEYS = ("killed", "injured", "detained", "missing", "displaced")
@@ -145,7 +145,7 @@ def _collect(month: date, regions: RegionMap, pcode: dict[int, str]) -> Collecte
     weeks = month_weeks(month)
     first, last = weeks[0], weeks[-1] + timedelta(days=6)
     cal_first, cal_last = month, period_end(month, "month")
-    q = _report_query().where(
+    q = report_query().where(
         sa.or_(
             sa.and_(Report.occurred_precision == "day", Report.occurred_on >= first, Report.occurred_on <= last),
             sa.and_(Report.occurred_precision != "day", Report.occurred_on >= cal_first,
@@ -154,7 +154,7 @@ def _collect(month: date, regions: RegionMap, pcode: dict[int, str]) -> Collecte
     )
     out = Collected()
     c = out.counts
-    for r, cats in _grouped(db.session.execute(q)):
+    for r, cats in grouped_by_report(db.session.execute(q)):
         out.reports += 1
         province_id, district_id = regions.rollup_region(r.region_id)
         prov = pcode.get(province_id, UNKNOWN) if province_id else UNKNOWN
@@ -186,7 +186,7 @@ def _collect(month: date, regions: RegionMap, pcode: dict[int, str]) -> Collecte
                 out.harm[(scope, "harm", name)].add(v)
                 out.harm[(scope, "harm_province", f"{name}|{prov}")].add(v)
             for kind, end in (("triage", r.triaged_at), ("resolution", r.resolved_at)):
-                days = _days(r.created_at, end)
+                days = days_between(r.created_at, end)
                 if days is not None:
                     out.durations[(scope, kind)].append(days)
     return out

@@ -22,12 +22,6 @@ from tracker.metrics.rollups.aggregation import (
 from tracker.metrics.rollups.rebuild import rebuild
 from tracker.metrics.rollups.upkeep import DIRTY, paused, refresh, register_listeners
 
-# The names tracker.metrics.release imported before the split (it is being
-# changed on another branch; these keep it working until it uses the ones above).
-_days = days_between
-_grouped = grouped_by_report
-_report_query = report_query
-
 __all__ = [
     "DIRTY", "RESOLVED_STATES", "RegionMap", "days_between", "duration_bucket", "grouped_by_report", "paused",
     "rebuild", "refresh", "register_listeners", "report_query",
