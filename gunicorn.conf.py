@@ -8,7 +8,7 @@ import os
 
 bind = os.environ.get("TRACKER_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("TRACKER_THREADS", "2"))
+threads = int(os.environ.get("TRACKER_THREADS", "1"))
 timeout = 60  # photo uploads on slow connections are buffered by the proxy
 graceful_timeout = 30
 max_requests = 2000

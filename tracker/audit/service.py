@@ -14,6 +14,8 @@ from tracker.core.db import utcnow
 from tracker.extensions import db
 
 GENESIS = "0" * 64
+#: session.info key: (transaction, the last event it appended)
+_TAIL = "tracker_audit_tail"
 
 
 def _canonical(ev: AuditEvent) -> bytes:
@@ -42,6 +44,34 @@ def _lock_chain() -> None:
         db.session.execute(sa.text("SELECT pg_advisory_xact_lock(7235001)"))
 
 
+def _chain_tail() -> tuple[int, str] | None:
+    """(id, hash) of the chain's last event, or None for an empty chain.
+
+    When this transaction appended an event already, that event is the last
+    one: the chain lock taken for it is held until the transaction ends (on
+    SQLite, the transaction's first write serialised it), so it is read from
+    the session instead of the database, and the new event can share the
+    flush of what the caller does next. Not after a commit or a rollback,
+    nor when a rolled-back savepoint took the event away with it.
+    """
+    cached = db.session.info.get(_TAIL)
+    if cached is not None:
+        transaction, ev = cached
+        if transaction is not None and transaction is db.session().get_transaction() and ev in db.session:
+            return ev.id, ev.hash
+    _lock_chain()
+    last = db.session.execute(
+        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    return (last.id, last.hash) if last else None
+
+
+def forget_tail() -> None:
+    """Call after appending events without ``record()`` (bulk loaders): the
+    next record() then reads the chain's last link from the database."""
+    db.session.info.pop(_TAIL, None)
+
+
 def record(
     action: str,
     *,
@@ -57,15 +87,12 @@ def record(
     ``actor`` is a staff User or None; anonymous reporters are recorded as
     the role "reporter" with no identity at all. The event is written with
     the session's next flush (the next query autoflushes, the commit at the
-    latest), so that it shares a flush with what the caller does next; the
-    next record() reads it back as the chain's last link.
+    latest), so that it shares a flush with what the caller does next; a
+    next record() in the same transaction chains to it (``_chain_tail``).
     """
-    _lock_chain()
-    last = db.session.execute(
-        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
+    last = _chain_tail()
     ev = AuditEvent(
-        id=(last.id + 1) if last else 1,
+        id=(last[0] + 1) if last else 1,
         created_at=utcnow(),
         action=action,
         actor_user_id=getattr(actor, "id", None),
@@ -74,10 +101,11 @@ def record(
         object_type=object_type,
         object_id=object_id,
         data=data or {},
-        prev_hash=last.hash if last else GENESIS,
+        prev_hash=last[1] if last else GENESIS,
     )
     ev.hash = compute_hash(ev)
     db.session.add(ev)
+    db.session.info[_TAIL] = (db.session().get_transaction(), ev)
     return ev
 
 

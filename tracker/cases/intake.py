@@ -38,24 +38,32 @@ def open_case_for_report(report, *, actor=None) -> Case:
     event holds codes and ids only, never reporter identity.
     """
     now = utcnow()
-    body_id = route_body_id(report.force_id, report.region_id)
-    case = Case(
-        ref="tmp-" + secrets.token_hex(6),
-        state="new",
-        severity=report.severity,
-        severity_rank=severity_rank(report.severity),
-        body_id=body_id,
-        region_id=report.region_id,
-        force_id=report.force_id,
-        occurred_on=report.occurred_on,
-        created_at=now,
-        updated_at=now,
-    )
-    set_triage_deadline(case)
+    # The report may still be pending (intake flushes it with its case):
+    # the lookups below must not write it early, without its case.
+    with db.session.no_autoflush:
+        body_id = route_body_id(report.force_id, report.region_id)
+        case = Case(
+            ref="tmp-" + secrets.token_hex(6),
+            state="new",
+            severity=report.severity,
+            severity_rank=severity_rank(report.severity),
+            body_id=body_id,
+            region_id=report.region_id,
+            force_id=report.force_id,
+            occurred_on=report.occurred_on,
+            created_at=now,
+            updated_at=now,
+        )
+        set_triage_deadline(case)
     db.session.add(case)
     report.case = case
-    db.session.flush()  # one flush: the case's id, and the report's case_id
+    # One flush: the case, and the new report with what intake added with it
+    # (categories, photos, idempotency key); gives the ids used below.
+    db.session.flush()
     _assign_ref(case)  # written with the next flush
+    # The search index (keyed hashes) first: its insert then writes the ref,
+    # and the audit event below shares the caller's last flush.
+    index_report(report, fresh=True)
     record(
         "case.opened",
         actor=actor,
@@ -70,7 +78,5 @@ def open_case_for_report(report, *, actor=None) -> Case:
             "categories": list(report.category_codes),
         },
     )
-    # Search index (keyed hashes) and escalation of critical cases.
-    index_report(report, fresh=True)
     escalate_on_intake(case)
     return case

@@ -242,3 +242,6 @@ class IdempotencyKey(db.Model):
     report_id: Mapped[int] = mapped_column(sa.ForeignKey("report.id", ondelete="CASCADE"))
     receipt_enc: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    #: so that a new report and its key are written by one flush, in order
+    report = relationship("Report")

@@ -105,12 +105,14 @@ def filed_submission(key) -> SubmitResult | None:
 
 
 def _new_receipt() -> tuple[str, str]:
-    """A fresh receipt and its hash, retried on the (astronomically rare) clash."""
-    while True:
-        receipt = generate_receipt()
-        digest = hash_receipt(receipt)
-        if db.session.scalar(sa.select(Report.id).where(Report.receipt_hash == digest)) is None:
-            return receipt, digest
+    """A fresh receipt and its hash. Two reports with one receipt would need
+    two equal draws of 16 random digits (one chance in 10**10 with a million
+    reports on file): the unique index on ``Report.receipt_hash`` refuses the
+    second, its transaction is rolled back and nothing is acknowledged, so the
+    phone's retry (same idempotency key, a new draw) files it. No query is
+    spent here on every report to guard against it."""
+    receipt = generate_receipt()
+    return receipt, hash_receipt(receipt)
 
 
 def _savepoints_work() -> bool:
@@ -209,15 +211,19 @@ def submit_report(
             return existing
 
     receipt, digest = _new_receipt()
+    report = _build_report(data, digest, filed_by)
+    _store_photos(report, photos)  # raw uploads are processed here and may raise PhotoError
     savepoint = db.session.begin_nested() if key_hash is not None and _savepoints_work() else None
     try:
-        report = _build_report(data, digest, filed_by)
         db.session.add(report)
-        db.session.flush()
         if key_hash is not None:
             # The primary key is the guard against two concurrent resends.
-            db.session.add(IdempotencyKey(key_hash=key_hash, report_id=report.id, receipt_enc=encrypt_text(receipt)))
-            db.session.flush()
+            db.session.add(IdempotencyKey(key_hash=key_hash, report=report, receipt_enc=encrypt_text(receipt)))
+        # Cases answers (tracker.cases.receivers): it opens the case and
+        # flushes the case, the report, its categories and photos and the key
+        # together, in this transaction. Without it a report would sit in no
+        # queue: refuse.
+        report_submitted.send(None, report=report, actor=filed_by)
     except IntegrityError:
         if key_hash is None:
             raise
@@ -230,13 +236,8 @@ def submit_report(
             raise
         return winner
 
-    _store_photos(report, photos)
-    db.session.flush()
-    # Cases answers (tracker.cases.receivers): it opens the case in this
-    # transaction. Without it a report would sit in no queue: refuse.
-    report_submitted.send(None, report=report, actor=filed_by)
     case = report.case
-    if case is None or case.id is None:
+    if case is None or case.id is None or report.id is None:
         raise RuntimeError("no case was opened for the new report: is create_app's configure_cases connected?")
     record(
         "report.submitted",
@@ -247,12 +248,13 @@ def submit_report(
         object_id=report.id,
         data={
             "case_id": case.id,
-            "photos": len(report.photos),
+            "photos": len(photos),
             "filed_by_org_id": report.filed_by_org_id,
         },
     )
     if data.pulse:
-        _store_pulse(data.region_id, data.pulse, data.language, source="report", force_id=data.force_id)
+        _store_pulse(data.region_id, data.pulse, data.language, source="report", force_id=data.force_id,
+                     flush=False)
     if savepoint is not None and savepoint.is_active:
         savepoint.commit()
     db.session.flush()
@@ -380,8 +382,10 @@ def add_reporter_message(report: Report, body: str, *, by=None) -> Message:
     return message
 
 
-def _store_pulse(region_id: int, answers: dict, language: str, *, source: str, force_id: int | None = None) -> PulseResponse:
-    """One pulse row: the current month only, never linked to a report."""
+def _store_pulse(region_id: int, answers: dict, language: str, *, source: str, force_id: int | None = None,
+                 flush: bool = True) -> PulseResponse:
+    """One pulse row: the current month only, never linked to a report.
+    ``flush=False``: written with the caller's next flush."""
     pulse = PulseResponse(
         region_id=region_id,
         force_id=force_id,
@@ -391,7 +395,8 @@ def _store_pulse(region_id: int, answers: dict, language: str, *, source: str, f
         **{k: answers.get(k) for k in PULSE_KEYS},
     )
     db.session.add(pulse)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return pulse
 
 

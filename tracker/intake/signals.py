@@ -11,9 +11,11 @@ from blinker import Namespace
 _signals = Namespace()
 
 #: sent with ``report=`` and ``actor=`` (the partner User filing on someone's
-#: behalf, or None) once a new report and its photos are flushed; exactly
-#: one receiver (cases) opens the report's case and sets ``report.case``.
-#: submit_report refuses to go on if none did.
+#: behalf, or None) once a new report, its photos and its idempotency key are
+#: added to the session, not yet flushed; exactly one receiver (cases) opens
+#: the report's case, sets ``report.case`` and flushes them all at once (an
+#: IntegrityError there is a concurrent resend, handled by submit_report).
+#: submit_report refuses to go on if no case was opened.
 report_submitted = _signals.signal("report-submitted")
 
 #: sent with ``report=`` and ``message=`` after a reporter (or the partner

@@ -10,6 +10,7 @@ reports that give the exact day (a month-only date has no week).
 from __future__ import annotations
 
 import functools
+import types
 from collections import defaultdict
 from datetime import datetime
 
@@ -125,6 +126,27 @@ def report_query():
         .where(Report.consent_statistics.is_(True))
         .order_by(Report.id, ReportCategory.category)
     )
+
+
+@functools.cache
+def _report_columns() -> tuple[tuple[str, bool], ...]:
+    """report_query's columns: (name, whether it is read from the case)."""
+    return tuple((c.key, c.table is Case.__table__) for c in report_query().selected_columns if c.key != "category")
+
+
+def report_row(report: Report):
+    """A report held in the session, as report_query would give it
+    (``None`` if it does not count): what the live upkeep adds for a report
+    created in the transaction, without reading it back. The columns are
+    report_query's, so the two cannot drift; attributes not loaded are
+    loaded as usual."""
+    if not report.consent_statistics:
+        return None
+    case = report.case
+    return types.SimpleNamespace(**{
+        name: (getattr(case, name) if case is not None else None) if of_case else getattr(report, name)
+        for name, of_case in _report_columns()
+    })
 
 
 def grouped_by_report(rows):

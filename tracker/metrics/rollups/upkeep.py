@@ -52,6 +52,7 @@ from tracker.metrics.rollups.aggregation import (
     pulse_aggregate,
     pulse_query,
     report_query,
+    report_row,
 )
 
 DIRTY = "tracker_rollup_dirty"
@@ -120,11 +121,12 @@ def _dirty(session) -> dict:
     recompute; ``new_report_ids`` and ``new_pulse_ids`` (inserted in this
     transaction) and ``case_old`` ({case id: its counted fields at the start
     of the transaction}) to apply in place; ``new_case_ids`` (never in
-    case_old)."""
+    case_old); ``new_objects``: the new reports and pulse answers themselves
+    ({(class, id): object}), read from the session at commit."""
     return session.info.setdefault(
         DIRTY,
         {"slices": set(), "report_ids": set(), "case_ids": set(), "new_report_ids": set(), "new_case_ids": set(),
-         "new_pulse_ids": set(), "case_old": {}},
+         "new_pulse_ids": set(), "case_old": {}, "new_objects": {}},
     )
 
 
@@ -152,6 +154,10 @@ def refresh(session=None) -> int:
     new_ids = sorted(dirty["new_report_ids"])
     slices = set(dirty["slices"])
     ids, case_ids = dirty["report_ids"] - dirty["new_report_ids"], dirty["case_ids"]
+    # A case opened in this transaction holds only reports attached to it
+    # through the session (tracker.cases.intake), each noted by its own
+    # flush: new, or moved (its case_id changed); nothing to look up.
+    case_ids = case_ids - dirty["new_case_ids"]
     if ids or case_ids:
         cond = []
         if ids:
@@ -173,7 +179,7 @@ def refresh(session=None) -> int:
     delta = Aggregates()
     if new_ids:
         # A report new in this transaction: add what it counts now.
-        for r, cats in grouped_by_report(session.execute(_reports_by_id(), {"ids": new_ids})):
+        for r, cats in _new_reports(session, dirty["new_objects"], new_ids):
             delta.add(r, cats, regions)
     if case_old:
         # An existing case moved: its (existing) reports counted with the
@@ -189,7 +195,7 @@ def refresh(session=None) -> int:
     if new_pulse_ids:
         # Pulse answers new in this transaction: their sums are added in
         # place (a recompute would read every answer of the district's month).
-        pulse_delta = pulse_aggregate(session.execute(_pulses_by_id(), {"ids": new_pulse_ids}), regions)
+        pulse_delta = pulse_aggregate(_new_pulses(session, dirty["new_objects"], new_pulse_ids), regions)
     recompute = {(kind, grain, start, regions.rollup_region(rid)[1], f, u) for kind, grain, start, rid, f, u in slices}
     touched = recompute | _delta_slices(delta) | {_pulse_slice(row) for row in pulse_delta}
     if session.get_bind().dialect.name != "postgresql":
@@ -213,6 +219,41 @@ def refresh(session=None) -> int:
         logging.getLogger(__name__).exception("rollup upkeep failed; run `flask rollup` to correct it")
         return 0
     return len(touched)
+
+
+def _in_session(session, obj) -> bool:
+    state = inspect(obj)
+    return state.persistent and state.session_id == session.hash_key
+
+
+def _new_reports(session, objects: dict, ids: list[int]):
+    """(report row, categories) of the reports new in this transaction: from
+    the session's own objects (as flushed), else read back."""
+    missing = []
+    for rid in ids:
+        obj = objects.get((Report, rid))
+        if obj is None or not _in_session(session, obj):
+            missing.append(rid)
+            continue
+        row = report_row(obj)
+        if row is not None:
+            yield row, [c.category for c in obj.categories]
+    if missing:
+        yield from grouped_by_report(session.execute(_reports_by_id(), {"ids": missing}))
+
+
+def _new_pulses(session, objects: dict, ids: list[int]) -> list:
+    """The pulse answers new in this transaction (objects, else rows)."""
+    out, missing = [], []
+    for pid in ids:
+        obj = objects.get((PulseResponse, pid))
+        if obj is not None and _in_session(session, obj):
+            out.append(obj)
+        else:
+            missing.append(pid)
+    if missing:
+        out += session.execute(_pulses_by_id(), {"ids": missing}).all()
+    return out
 
 
 @functools.cache
@@ -393,6 +434,7 @@ def _after_flush(session, _ctx) -> None:
     for obj in objs:  # reports first: a new report's categories are read with it
         if isinstance(obj, Report) and obj in session.new and obj not in session.deleted:
             new_reports.add(obj.id)
+            dirty["new_objects"][(Report, obj.id)] = obj
     for obj in objs:
         state = inspect(obj)
         is_new = obj in session.new
@@ -431,6 +473,7 @@ def _after_flush(session, _ctx) -> None:
                 # Added in place at commit, as it stands then (a later change
                 # in this transaction marks its slices for a recompute).
                 dirty["new_pulse_ids"].add(obj.id)
+                dirty["new_objects"][(PulseResponse, obj.id)] = obj
                 continue
             for month, region in {(obj.month, obj.region_id), (_old(state, "month"), _old(state, "region_id"))}:
                 if month is not None and region is not None:
