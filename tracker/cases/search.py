@@ -13,6 +13,7 @@ server pepper the index says nothing.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import unicodedata
 
@@ -124,11 +125,34 @@ def index_report(report, *, fresh: bool = False) -> int:
         return 0
     hashes = token_hashes(_report_text(report, with_messages=not fresh), report.language)[:MAX_TOKENS_PER_REPORT]
     if hashes:
-        db.session.execute(
-            sa.insert(CaseSearchToken),
-            [{"report_id": report.id, "token_hash": h, "case_id": report.case_id} for h in hashes],
-        )
+        _insert_tokens(report.id, report.case_id, hashes)
     return len(hashes)
+
+
+#: One statement for all of a report's words, whatever their number, where
+#: the database can take a list as one parameter: a driver's executemany
+#: sends one INSERT per word (tens per report, on every submission).
+_INSERT_TOKENS = {
+    "postgresql": sa.text(
+        "INSERT INTO case_search_token (report_id, token_hash, case_id) "
+        "SELECT :report_id, t, :case_id FROM unnest(CAST(:hashes AS varchar[])) AS t"
+    ),
+    "sqlite": sa.text(
+        "INSERT INTO case_search_token (report_id, token_hash, case_id) "
+        "SELECT :report_id, value, :case_id FROM json_each(:hashes)"
+    ),
+}
+
+
+def _insert_tokens(report_id: int, case_id: int, hashes: list[str]) -> None:
+    dialect = db.session.get_bind().dialect.name
+    stmt = _INSERT_TOKENS.get(dialect)
+    if stmt is None:
+        db.session.execute(sa.insert(CaseSearchToken),
+                           [{"report_id": report_id, "token_hash": h, "case_id": case_id} for h in hashes])
+        return
+    value = hashes if dialect == "postgresql" else json.dumps(hashes)
+    db.session.execute(stmt, {"report_id": report_id, "case_id": case_id, "hashes": value})
 
 
 def index_reporter_message(sender, report, message) -> None:

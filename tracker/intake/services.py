@@ -28,10 +28,10 @@ API::
 
 ``submit_report`` is safe under retries: a known ``idempotency_key`` returns
 the first submission's receipt and creates nothing. Under a race, the primary
-key of ``idempotency_key`` is the guard: the loser's inserts happen inside a
-savepoint that is rolled back (on SQLite, whose driver cannot nest
-transactions safely, the whole session is rolled back: call submit_report
-before anything else in the transaction), and it returns the winner's receipt.
+key of ``idempotency_key`` is the guard: the loser's transaction is rolled
+back (call submit_report before anything else in the transaction; a savepoint
+would cost two more round trips on every report for a race that is rare) and
+it returns the winner's receipt.
 """
 from __future__ import annotations
 
@@ -113,13 +113,6 @@ def _new_receipt() -> tuple[str, str]:
     spent here on every report to guard against it."""
     receipt = generate_receipt()
     return receipt, hash_receipt(receipt)
-
-
-def _savepoints_work() -> bool:
-    """pysqlite's SAVEPOINT handling commits the whole transaction when the
-    savepoint is released, so on SQLite a lost race rolls back the session
-    instead (writes are serialised there anyway, so races are rare)."""
-    return db.session.get_bind().dialect.name != "sqlite"
 
 
 def _build_report(data: ReportData, receipt_hash: str, filed_by) -> Report:
@@ -213,7 +206,6 @@ def submit_report(
     receipt, digest = _new_receipt()
     report = _build_report(data, digest, filed_by)
     _store_photos(report, photos)  # raw uploads are processed here and may raise PhotoError
-    savepoint = db.session.begin_nested() if key_hash is not None and _savepoints_work() else None
     try:
         db.session.add(report)
         if key_hash is not None:
@@ -227,10 +219,7 @@ def submit_report(
     except IntegrityError:
         if key_hash is None:
             raise
-        if savepoint is not None:
-            savepoint.rollback()
-        else:
-            db.session.rollback()
+        db.session.rollback()
         winner = _existing_for_key(key_hash)
         if winner is None:  # pragma: no cover - the clash was not on the key
             raise
@@ -255,8 +244,6 @@ def submit_report(
     if data.pulse:
         _store_pulse(data.region_id, data.pulse, data.language, source="report", force_id=data.force_id,
                      flush=False)
-    if savepoint is not None and savepoint.is_active:
-        savepoint.commit()
     db.session.flush()
     return SubmitResult(receipt=receipt, report=report, created=True)
 
