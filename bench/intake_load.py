@@ -454,8 +454,11 @@ def main() -> int:
             # for two free cores (~58 hashes/s). On a machine that computes
             # fewer, keep the same share of its capacity.
             share = ceiling / 58
-            stack.env["TRACKER_RATELIMIT_LOOKUP_GLOBAL"] = f"{max(1, round(120 * share))} per minute"
-            stack.env["TRACKER_RATELIMIT_LOOKUP_SUSPECT"] = f"{max(1, round(60 * share))} per minute"
+            # Per 10 seconds, not per minute: a minute's budget could be
+            # spent in the first seconds of a phase (the shipped budget is
+            # per second), which is a burstier flood than the attack was.
+            stack.env["TRACKER_RATELIMIT_LOOKUP_GLOBAL"] = f"{max(1, round(20 * share))} per 10 seconds"
+            stack.env["TRACKER_RATELIMIT_LOOKUP_SUSPECT"] = f"{max(1, round(10 * share))} per 10 seconds"
             print(f"lookup hash budget scaled to this machine: {stack.env['TRACKER_RATELIMIT_LOOKUP_GLOBAL']} + "
                   f"{stack.env['TRACKER_RATELIMIT_LOOKUP_SUSPECT']} for addresses that guessed wrong "
                   f"(shipped: 2 + 1 per second for ~58 hashes/s; --shipped-budget keeps those)", flush=True)
