@@ -82,3 +82,51 @@ def test_two_rows_swapped_are_detected(app, db, runner, chain):
     result = verify()
     assert not result.ok and result.broken_at == chain[2]
     assert _verify_cli(runner)[0] == 1
+
+
+def _links(db):
+    """(id, prev_hash, hash) of every stored event, read with plain SQL."""
+    db.session.expire_all()
+    return db.session.execute(sa.text("SELECT id, prev_hash, hash FROM audit_event ORDER BY id")).all()
+
+
+def test_events_of_one_transaction_chain_to_each_other(app, db, chain):
+    # Several events in one transaction (intake writes two) link one to the
+    # next, and the first to what was committed before.
+    for i in range(3):
+        record("case.note", actor_role="officer", object_type="case", object_id=100 + i)
+    db.session.commit()
+    links = _links(db)
+    assert [r.id for r in links] == list(range(1, 14))
+    for before, after in zip(links, links[1:], strict=False):
+        assert after.prev_hash == before.hash
+    assert verify().ok
+
+
+def test_an_event_taken_away_by_a_rolled_back_savepoint_is_not_chained_to(app, db, chain):
+    record("case.note", actor_role="officer", object_type="case", object_id=200)
+    savepoint = db.session.begin_nested()
+    record("case.note", actor_role="officer", object_type="case", object_id=201)
+    savepoint.rollback()
+    record("case.note", actor_role="officer", object_type="case", object_id=202)
+    db.session.commit()
+    links = _links(db)
+    assert [r.id for r in links] == list(range(1, 13))
+    assert links[-1].prev_hash == links[-2].hash
+    assert verify().ok
+
+
+def test_events_written_by_another_transaction_in_between_are_chained_to(app, db, chain):
+    # What this process appended in an earlier transaction is not taken for
+    # the chain's end: another writer may have appended since.
+    record("case.note", actor_role="officer", object_type="case", object_id=300)
+    db.session.commit()
+    last = _links(db)[-1]
+    forged = hashlib.sha256(b"another writer").hexdigest()
+    _sql(db, "INSERT INTO audit_event (id, created_at, action, actor_role, object_type, object_id, data, prev_hash, hash) "
+             "VALUES (:id, CURRENT_TIMESTAMP, 'case.note', 'officer', 'case', 301, '{}', :prev, :hash)",
+         id=last.id + 1, prev=last.hash, hash=forged)
+    record("case.note", actor_role="officer", object_type="case", object_id=302)
+    db.session.commit()
+    links = _links(db)
+    assert links[-1].id == last.id + 2 and links[-1].prev_hash == forged
