@@ -88,6 +88,24 @@ def test_idempotency_race_loser_returns_the_winner(make_report, db, report_paylo
     assert verify().ok
 
 
+def test_a_receipt_drawn_twice_is_drawn_again_and_the_report_filed(make_report, db, report_payload, monkeypatch):
+    # One chance in 10**10, so forced: the next draw repeats a receipt already
+    # given. The second reporter still gets a report, with a receipt of its own.
+    first, receipt = make_report(idempotency_key="first")
+    digits = receipt.replace(" ", "")
+    draws = iter([digits, digits, "0000111122223333"])
+    monkeypatch.setattr(services, "generate_receipt", lambda: next(draws))
+    data, errors = validate_report(report_payload(idempotency_key="second"), strict_types=True)
+    assert not errors
+    result = services.submit_report(data)
+    db.session.commit()
+    assert result.created is True and result.receipt == "0000111122223333"
+    assert _count(db, Report) == 2 and _count(db, Case) == 2
+    assert services.lookup_report(receipt).id == first.id
+    assert services.lookup_report("0000 1111 2222 3333").id == result.report.id
+    assert verify().ok
+
+
 def test_sensitive_fields_are_encrypted_at_rest(make_report, db):
     report, _ = make_report(narrative="The captain shouted BLUEFOX", place_description="Behind the mill",
                             unit_description="Red beret", contact={"name": "Yusuf Q", "phone": "777123"})

@@ -60,6 +60,8 @@ from tracker.intake.statuses import OUTCOME_EXPLANATIONS, OUTCOMES, STATES, STAT
 from tracker.reference.models import Region
 
 IDEMPOTENCY_PURPOSE = "idempotency-key"
+#: draws of a receipt before giving up (a clash is one chance in 10**10)
+RECEIPT_ATTEMPTS = 3
 
 
 @dataclass
@@ -105,12 +107,11 @@ def filed_submission(key) -> SubmitResult | None:
 
 
 def _new_receipt() -> tuple[str, str]:
-    """A fresh receipt and its hash. Two reports with one receipt would need
-    two equal draws of 16 random digits (one chance in 10**10 with a million
-    reports on file): the unique index on ``Report.receipt_hash`` refuses the
-    second, its transaction is rolled back and nothing is acknowledged, so the
-    phone's retry (same idempotency key, a new draw) files it. No query is
-    spent here on every report to guard against it."""
+    """A fresh receipt and its hash. Two reports with one receipt need two
+    equal draws of 16 random digits (one chance in 10**10 with a million
+    reports on file): rather than a query on every report, the unique index on
+    ``Report.receipt_hash`` refuses the second, and submit_report draws again
+    (RECEIPT_ATTEMPTS)."""
     receipt = generate_receipt()
     return receipt, hash_receipt(receipt)
 
@@ -203,27 +204,30 @@ def submit_report(
         if existing is not None:
             return existing
 
-    receipt, digest = _new_receipt()
-    report = _build_report(data, digest, filed_by)
-    _store_photos(report, photos)  # raw uploads are processed here and may raise PhotoError
-    try:
-        db.session.add(report)
-        if key_hash is not None:
-            # The primary key is the guard against two concurrent resends.
-            db.session.add(IdempotencyKey(key_hash=key_hash, report=report, receipt_enc=encrypt_text(receipt)))
-        # Cases answers (tracker.cases.receivers): it opens the case and
-        # flushes the case, the report, its categories and photos and the key
-        # together, in this transaction. Without it a report would sit in no
-        # queue: refuse.
-        report_submitted.send(None, report=report, actor=filed_by)
-    except IntegrityError:
-        if key_hash is None:
-            raise
-        db.session.rollback()
-        winner = _existing_for_key(key_hash)
-        if winner is None:  # pragma: no cover - the clash was not on the key
-            raise
-        return winner
+    for attempt in range(RECEIPT_ATTEMPTS):
+        receipt, digest = _new_receipt()
+        report = _build_report(data, digest, filed_by)
+        _store_photos(report, photos)  # raw uploads are processed here and may raise PhotoError
+        try:
+            db.session.add(report)
+            if key_hash is not None:
+                # The primary key is the guard against two concurrent resends.
+                db.session.add(IdempotencyKey(key_hash=key_hash, report=report, receipt_enc=encrypt_text(receipt)))
+            # Cases answers (tracker.cases.receivers): it opens the case and
+            # flushes the case, the report, its categories and photos and the
+            # key together, in this transaction. Without it a report would sit
+            # in no queue: refuse.
+            report_submitted.send(None, report=report, actor=filed_by)
+            break
+        except IntegrityError:
+            db.session.rollback()
+            winner = _existing_for_key(key_hash) if key_hash is not None else None
+            if winner is not None:
+                return winner
+            if attempt == RECEIPT_ATTEMPTS - 1:
+                raise
+            # Not a resend: the receipt drawn was already given (the unique
+            # index on its hash refused it). Draw another.
 
     case = report.case
     if case is None or case.id is None or report.id is None:
