@@ -10,6 +10,7 @@ them for every test.
 ``pytest`` works without ``make``: compiled catalogs (.mo, not in git) are
 built from the .po files at the start of the session when missing or stale.
 """
+import contextlib
 import os
 import pathlib
 
@@ -95,11 +96,13 @@ def _postgres_schema():
         _db.engine.dispose()
 
 
-@pytest.fixture
-def app(_postgres_schema):
+@contextlib.contextmanager
+def fresh_app(postgres: bool):
+    """An app in its own app context, on a database holding the schema and
+    the reference data only: what every test starts from."""
     app = create_app("testing")
     with app.app_context():
-        if _postgres_schema:
+        if postgres:
             _reset_postgres(_db.engine)
         else:
             _db.drop_all()
@@ -108,11 +111,17 @@ def app(_postgres_schema):
 
         load_reference_data()
         _db.session.commit()
-        yield app
+        yield app, _db
         _db.session.remove()
-        if not _postgres_schema:
+        if not postgres:
             _db.drop_all()
         _db.engine.dispose()
+
+
+@pytest.fixture
+def app(_postgres_schema):
+    with fresh_app(_postgres_schema) as (app, _):
+        yield app
 
 
 @pytest.fixture

@@ -1,0 +1,55 @@
+"""tests/fixtures/snapshot.py: a restored snapshot is exactly what was built,
+and what one test writes on its copy is gone for the next one."""
+import pytest
+import sqlalchemy as sa
+
+from tests.fixtures.snapshot import build_snapshot
+
+
+def _build(db):
+    from tracker.accounts.models import Organisation
+
+    db.session.add_all([Organisation(code="SNAP1", name="Snapshot one"), Organisation(code="SNAP2", name="Snapshot two")])
+    db.session.commit()
+
+
+def _orgs(db):
+    from tracker.accounts.models import Organisation
+
+    return db.session.execute(sa.select(Organisation.id, Organisation.code).order_by(Organisation.id)).all()
+
+
+@pytest.fixture(scope="module")
+def snapshot(_postgres_schema):
+    snapshot = build_snapshot("selftest", _build, on_postgres=_postgres_schema)
+    yield snapshot
+    snapshot.drop()
+
+
+def test_restore_gives_each_test_its_own_copy(app, db, snapshot):
+    before = _orgs(db)  # the reference data only (a fresh database)
+    assert "SNAP1" not in [code for _, code in before]
+    snapshot.restore(db)
+    built = _orgs(db)
+    assert [code for _, code in built] == [code for _, code in before] + ["SNAP1", "SNAP2"]
+
+    # A write on the copy (the next id follows the saved rows) ...
+    from tracker.accounts.models import Organisation
+
+    db.session.add(Organisation(code="SNAP3", name="Written by a test"))
+    db.session.commit()
+    after_write = _orgs(db)
+    assert after_write[-1][1] == "SNAP3" and after_write[-1][0] == built[-1][0] + 1
+
+    # ... is gone after the next restore, and ids start again where the build left them.
+    snapshot.restore(db)
+    assert _orgs(db) == built
+    db.session.add(Organisation(code="SNAP4", name="Written by the next test"))
+    db.session.commit()
+    assert _orgs(db)[-1] == (built[-1][0] + 1, "SNAP4")
+
+
+def test_a_second_test_gets_the_build_not_the_first_tests_writes(app, db, snapshot):
+    snapshot.restore(db)
+    codes = [code for _, code in _orgs(db)]
+    assert codes[-2:] == ["SNAP1", "SNAP2"] and "SNAP3" not in codes and "SNAP4" not in codes
