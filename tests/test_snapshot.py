@@ -42,7 +42,7 @@ def test_restore_gives_each_test_its_own_copy(app, db, snapshot):
     assert after_write[-1][1] == "SNAP3" and after_write[-1][0] == built[-1][0] + 1
 
     # ... is gone after the next restore, and ids start again where the build left them.
-    snapshot.restore(db)
+    snapshot.restore(db, over_written=True)
     assert _orgs(db) == built
     db.session.add(Organisation(code="SNAP4", name="Written by the next test"))
     db.session.commit()
@@ -53,3 +53,13 @@ def test_a_second_test_gets_the_build_not_the_first_tests_writes(app, db, snapsh
     snapshot.restore(db)
     codes = [code for _, code in _orgs(db)]
     assert codes[-2:] == ["SNAP1", "SNAP2"] and "SNAP3" not in codes and "SNAP4" not in codes
+
+
+def test_restoring_over_rows_a_test_wrote_is_refused(app, db, snapshot):
+    """A fixture that wrote before the restore would lose its rows unseen."""
+    from tracker.accounts.models import Organisation
+
+    db.session.add(Organisation(code="EARLY", name="Written before the restore"))
+    db.session.commit()
+    with pytest.raises(RuntimeError, match="organisation"):
+        snapshot.restore(db)
