@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.api.conftest import api  # noqa: F401
-from tests.fixtures.snapshot import DatabaseSnapshot, build_snapshot
+from tests.fixtures.snapshot import SharedData
 
 # The shared run: 200 synthetic reports with seed 5. A run takes about a
 # minute, nearly all of it publishing the twelve closed months' statistics
@@ -20,23 +20,24 @@ class DemoRun:
     seed: int
     exit_code: int
     output: str
-    snapshot: DatabaseSnapshot
 
 
 @pytest.fixture(scope="session")
 def _demo_run(_postgres_schema):
-    result = {}
+    printed = {}
 
     def run(db):
         from flask import current_app
 
         res = current_app.test_cli_runner().invoke(args=["demo", "--reports", str(DEMO_REPORTS), "--seed", str(DEMO_SEED)])
-        result["exit_code"], result["output"] = res.exit_code, res.output
+        printed["exit_code"], printed["output"] = res.exit_code, res.output
         db.session.commit()
 
-    snapshot = build_snapshot("demo_run", run, on_postgres=_postgres_schema)
-    yield DemoRun(DEMO_REPORTS, DEMO_SEED, result["exit_code"], result["output"], snapshot)
-    snapshot.drop()
+    # Dated: the demo is built relative to today (rebuilt if the day changes).
+    shared = SharedData("demo_run", run, on_postgres=_postgres_schema, dated=True)
+    shared.ensure_built()
+    yield shared, printed
+    shared.drop()
 
 
 @pytest.fixture
@@ -44,6 +45,7 @@ def demo_run(app, db, _demo_run):
     """The test's database holds exactly what ``flask --app tracker demo
     --reports 200 --seed 5`` wrote on a fresh database (a copy: what the
     test writes stays in its own copy); ``.output`` is what it printed."""
-    assert _demo_run.exit_code == 0, _demo_run.output
-    _demo_run.snapshot.restore(db)
-    return _demo_run
+    shared, printed = _demo_run
+    shared.restore(db)
+    assert printed["exit_code"] == 0, printed["output"]
+    return DemoRun(DEMO_REPORTS, DEMO_SEED, printed["exit_code"], printed["output"])
