@@ -63,3 +63,30 @@ def test_restoring_over_rows_a_test_wrote_is_refused(app, db, snapshot):
     db.session.commit()
     with pytest.raises(RuntimeError, match="organisation"):
         snapshot.restore(db)
+
+
+def test_dated_data_are_built_again_when_the_day_changes(app, db, _postgres_schema):
+    from datetime import date
+
+    from tests.fixtures.snapshot import SharedData
+
+    builds = []
+
+    def build(db_):
+        builds.append(1)
+        _build(db_)
+
+    today = [date(2026, 3, 1)]
+    shared = SharedData("dated_selftest", build, on_postgres=_postgres_schema, dated=True)
+    shared._today = lambda: today[0]
+    try:
+        shared.restore(db)  # built on first use
+        assert len(builds) == 1 and [c for _, c in _orgs(db)][-2:] == ["SNAP1", "SNAP2"]
+        db.session.remove()  # (on PostgreSQL a build truncates this database)
+        shared.ensure_built()  # the same day: kept
+        assert len(builds) == 1
+        today[0] = date(2026, 3, 2)
+        shared.ensure_built()  # the next day: built again
+        assert len(builds) == 2 and shared.built_on == date(2026, 3, 2)
+    finally:
+        shared.drop()
