@@ -20,20 +20,19 @@ def _reports(db) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Report))
 
 
-def test_demo_loads_everything_and_prints_logins_and_receipts(app, db, runner, api):
-    result = runner.invoke(args=["demo", "--reports", "120", "--seed", "3"])
-    assert result.exit_code == 0, result.output
-    out = result.output
+def test_demo_loads_everything_and_prints_logins_and_receipts(app, db, demo_run, api):
+    # demo_run: ``demo --reports 200 --seed 5`` on a fresh database (tests/demo/conftest.py).
+    out = demo_run.output
     assert "Synthetic reports" in out  # the progress bar's label
-    assert "Added 120 synthetic reports" in out
+    assert "Added 200 synthetic reports" in out
     for role in ("partner", "officer", "supervisor", "commander", "admin"):
         assert f"{role}@" in out
     assert out.count("TOTP secret:") == 2 and out.count("otpauth://totp/") == 2  # supervisor, admin
-    assert _reports(db) == 123  # 120 synthetic + 3 real
+    assert _reports(db) == 203  # 200 synthetic + 3 real
     actions = Counter(db.session.scalars(sa.select(AuditEvent.action)))
     assert actions["demo.loaded"] == 1
-    assert actions["report.submitted"] == 123  # synthetic ones get a history too (tracker.demo.history)
-    assert actions["case.opened"] == 123
+    assert actions["report.submitted"] == 203  # synthetic ones get a history too (tracker.demo.history)
+    assert actions["case.opened"] == 203
     assert verify().ok
 
     receipts = RECEIPT.findall(out.split("Demo receipts")[1])
@@ -62,9 +61,9 @@ def test_if_empty_does_nothing_when_reports_exist(app, db, runner):
     assert _reports(db) == 13
 
 
-def test_same_seed_gives_the_same_mix(app, db, runner):
-    assert runner.invoke(args=["demo", "--reports", "80", "--seed", "9"]).exit_code == 0
-    assert runner.invoke(args=["demo", "--reports", "80", "--seed", "9"]).exit_code == 0
+def test_same_seed_gives_the_same_mix(app, db, demo_run, runner):
+    # Run 1 is demo_run (``demo --reports 200 --seed 5`` on a fresh database); run 2 the same again.
+    assert runner.invoke(args=["demo", "--reports", "200", "--seed", "5"]).exit_code == 0
 
     def mix(first, last):
         return Counter(dict(db.session.execute(
@@ -72,9 +71,9 @@ def test_same_seed_gives_the_same_mix(app, db, runner):
             .where(ReportCategory.report_id.between(first, last)).group_by(ReportCategory.category)
         ).all()))
 
-    # Run 1: synthetic ids 1..80, real 81..83; run 2: synthetic 84..163.
-    assert mix(1, 80) == mix(84, 163)
-    assert sum(mix(1, 80).values()) >= 80
+    # Run 1: synthetic ids 1..200, real 201..203; run 2: synthetic 204..403.
+    assert mix(1, 200) == mix(204, 403)
+    assert sum(mix(1, 200).values()) >= 200
 
 
 def test_negative_count_is_refused(app, runner):
@@ -98,16 +97,15 @@ def test_bench_generate_script(tmp_path):
     engine.dispose()
 
 
-def test_demo_cases_have_a_history_that_follows_the_workflow(app, db, runner):
+def test_demo_cases_have_a_history_that_follows_the_workflow(app, db, demo_run):
     """Every synthetic case's trail walks the transition table (written out in
     tests/cases/test_workflow.py from DESIGN §4) from "new" to the state the
     case is in, in time order, and the chain still verifies."""
     from tests.cases.test_workflow import EXPECTED
     from tracker.cases.models import Case
 
-    result = runner.invoke(args=["demo", "--reports", "200", "--seed", "5"])
-    assert result.exit_code == 0, result.output
-    assert "audit events" in result.output
+    # demo_run: ``demo --reports 200 --seed 5`` on a fresh database (tests/demo/conftest.py).
+    assert "audit events" in demo_run.output
     assert verify().ok
     cases = db.session.scalars(sa.select(Case)).all()
     trails = {}

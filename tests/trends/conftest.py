@@ -3,6 +3,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
+from tests.fixtures.snapshot import build_snapshot
 from tests.metrics.rows import add_pulse, add_report
 
 # The first day of a month (the case issue 7 names): November's release
@@ -21,8 +22,7 @@ def publish(db, today=TODAY):
     return published
 
 
-@pytest.fixture
-def trend_data(app, db):
+def build_trend_data(db):
     """A year of ARMY (1,500 at random, about 30 a week: enough that most
     weekly and monthly figures can be published) and NAVY (132, 12 in each month) reports, a burst in Cerro Azul in the last
     week of November by SF1 (an alert), enough survey answers for a trust
@@ -49,4 +49,21 @@ def trend_data(app, db):
                   respect=rng.randint(1, 5), voice=rng.randint(1, 5), safety=rng.randint(1, 5))
     db.session.commit()
     publish(db)
+
+
+@pytest.fixture(scope="session")
+def _trend_snapshot(_postgres_schema):
+    """``build_trend_data`` run once for the session (it takes seconds: 1,646
+    reports through the ORM and a release), saved with every row."""
+    snapshot = build_snapshot("trend_data", build_trend_data, on_postgres=_postgres_schema)
+    yield snapshot
+    snapshot.drop()
+
+
+@pytest.fixture
+def trend_data(app, db, _trend_snapshot):
+    """The test's database holds exactly what ``build_trend_data`` writes
+    (a copy of the session's build, restored over the fresh database: what
+    a test writes stays in its own copy)."""
+    _trend_snapshot.restore(db)
     return TODAY
