@@ -8,6 +8,7 @@ Addresses are set per request with ``environ_base`` (REMOTE_ADDR), as gunicorn
 would see many phones.
 """
 import re
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -242,6 +243,32 @@ def test_a_guess_flood_from_many_addresses_is_refused_before_the_hash(app, clien
     assert api_report(reporter).status_code == 201
     r = at(app.test_client(), "10.5.1.2").post("/api/v1/followup", json={"receipt": receipt})
     assert r.status_code == 200 and r.get_json()["status"] == "new"
+
+
+def test_the_hash_budget_cannot_be_spent_twice_at_a_window_edge(app, monkeypatch):
+    """The global budget is per window, but a flood that spends one window's
+    budget in its last moment cannot spend the next one's in the first moment
+    after it: twice the budget within one second (a fixed window allows it)."""
+    app.config.update(RATELIMIT_LOOKUP_GLOBAL="4 per 10 seconds", RATELIMIT_LOOKUP_SUSPECT="1 per hour",
+                      RATELIMIT_FOLLOWUP="100 per hour")
+    hashed = []
+    real_hash = receipts.receipt_hash
+    monkeypatch.setattr(receipts, "receipt_hash", lambda digits: hashed.append(digits) or real_hash(digits))
+    clock = [10_000_009.5]  # half a second before a 10-second window ends
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+
+    def guess(n):
+        return at(app.test_client(), f"10.7.0.{n}").post("/api/v1/followup",
+                                                         json={"receipt": f"{n:016d}"}).status_code
+
+    assert [guess(n) for n in range(1, 5)] == [404] * 4
+    clock[0] += 1  # half a second into the next window
+    after = [guess(n) for n in range(5, 9)]
+    # The window slides: the last one still weighs 95 % (4 x 0.95 = 3.8 of
+    # 4), so one more hash fits, not four more.
+    assert after == [404, 429, 429, 429] and len(hashed) == 5
+    clock[0] += 10  # a whole window later the budget is back
+    assert guess(9) == 404 and len(hashed) == 6
 
 
 def test_a_malformed_guess_spends_nothing_of_the_global_budget(app, client):

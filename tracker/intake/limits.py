@@ -31,7 +31,8 @@ the CPU that intake needs. The guard therefore has four parts, all checked
    most RATELIMIT_LOOKUP_GLOBAL hashes a second (default 2) for addresses
    with no wrong code this hour, and RATELIMIT_LOOKUP_SUSPECT (default 1)
    for addresses that have guessed wrong. Past the budget a lookup is
-   refused cheaply with Retry-After, so a guess flood from any number of
+   refused cheaply with Retry-After (the budget's window slides, so it is
+   never spent twice over at a window's edge), so a guess flood from any number of
    addresses can take at most ~3 hashes a second (under a tenth of two
    cores) from intake, and a reporter with a right code, whose address has
    not been guessing, draws from the pool the guessers cannot empty.
@@ -64,6 +65,7 @@ from flask import current_app
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from limits import RateLimitItem, parse_many
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 from tracker.core.ratelimit import client_key
 from tracker.extensions import limiter
@@ -116,20 +118,32 @@ def _items(name: str) -> list[RateLimitItem]:
     return list(parse_many(value)) if value else []
 
 
-def _wait(item: RateLimitItem, *ids: str) -> int:
-    reset_at, _remaining = limiter.limiter.get_window_stats(item, *ids)
-    return max(1, math.ceil(reset_at - time.time()))
-
-
-def _take(name: str, *ids: str) -> int | None:
+def _take(name: str, *ids: str, strategy=None) -> int | None:
     """Count one request against every limit of config ``name``; None if all
     allow it, else the seconds until the first exhausted one frees up. One
     storage call per limit (a refused request is counted too, which changes
     nothing: it was over the limit already)."""
+    strategy = strategy or limiter.limiter
     for item in _items(name):
-        if not limiter.limiter.hit(item, *ids):
-            return _wait(item, *ids)
+        if not strategy.hit(item, *ids):
+            reset_at, _remaining = strategy.get_window_stats(item, *ids)
+            return max(1, math.ceil(reset_at - time.time()))
     return None
+
+
+_SLIDING: dict[int, SlidingWindowCounterRateLimiter] = {}
+
+
+def _budget() -> SlidingWindowCounterRateLimiter:
+    """The strategy of the global hash budgets: a sliding window (weighted
+    over the current and the previous window, one storage call), so that a
+    flood cannot spend a window's budget at its end and the next one's at its
+    start, twice the budget in a moment (fixed windows allow it)."""
+    storage = limiter.storage
+    strategy = _SLIDING.get(id(storage))
+    if strategy is None or strategy.storage is not storage:
+        strategy = _SLIDING[id(storage)] = SlidingWindowCounterRateLimiter(storage)
+    return strategy
 
 
 def _used(name: str, *ids: str) -> int:
@@ -222,7 +236,7 @@ def admit_lookup(*, hashing: bool = True) -> Refusal | None:
             return None
         pool, scope = (("RATELIMIT_LOOKUP_SUSPECT", _LOOKUP_SUSPECT_SCOPE) if suspect
                        else ("RATELIMIT_LOOKUP_GLOBAL", _LOOKUP_GLOBAL_SCOPE))
-        wait = _take(pool, scope, _GLOBAL)
+        wait = _take(pool, scope, _GLOBAL, strategy=_budget())
         if wait is not None:
             return Refusal("busy", wait)
     except Exception as exc:  # noqa: BLE001
