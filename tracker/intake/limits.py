@@ -131,19 +131,13 @@ def _take(name: str, *ids: str, strategy=None) -> int | None:
     return None
 
 
-_SLIDING: dict[int, SlidingWindowCounterRateLimiter] = {}
-
-
 def _budget() -> SlidingWindowCounterRateLimiter:
     """The strategy of the global hash budgets: a sliding window (weighted
     over the current and the previous window, one storage call), so that a
     flood cannot spend a window's budget at its end and the next one's at its
-    start, twice the budget in a moment (fixed windows allow it)."""
-    storage = limiter.storage
-    strategy = _SLIDING.get(id(storage))
-    if strategy is None or strategy.storage is not storage:
-        strategy = _SLIDING[id(storage)] = SlidingWindowCounterRateLimiter(storage)
-    return strategy
+    start, twice the budget in a moment (fixed windows allow it). A strategy
+    holds nothing but its storage: made per call, it follows the limiter's."""
+    return SlidingWindowCounterRateLimiter(limiter.storage)
 
 
 def _used(name: str, *ids: str) -> int:
