@@ -90,6 +90,24 @@ def test_report_form_kept_even_without_any_loaded_choices(down_app, client, monk
     assert "They beat my neighbour in front of the school." in page
 
 
+@pytest.mark.parametrize("blank", ["unit", "force", "operation", "region"])
+def test_report_form_kept_without_loaded_choices_when_a_list_was_left_blank(down_app, client, monkeypatch, blank):
+    """A worker that never showed the form, and a list the reporter left
+    blank (seen in CI through gunicorn: a report without a unit came back as
+    the plain error page, its narrative lost)."""
+    data = valid_form(client, **{blank: ""})
+    monkeypatch.setattr(forms, "_LAST_CHOICES", {})
+    down = down_app.test_client()
+    down.set_cookie("session", client.get_cookie("session").value)
+    resp = down.post("/report?lang=es", data=data, content_type="multipart/form-data")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 503
+    assert "Todo lo que escribió está abajo" in page
+    assert "They beat my neighbour in front of the school." in page
+    assert 'value="Fatima"' in page
+    assert hidden(page, "idempotency_key") == data["idempotency_key"]
+
+
 def test_pages_are_503_not_500(down_app, monkeypatch):
     monkeypatch.setattr(forms, "_LAST_CHOICES", {})
     client = down_app.test_client()

@@ -121,7 +121,9 @@ def display_value(form, name: str) -> str:
     if kind == "LooseSelectField" and getattr(field, "groups", None):
         return _grouped_label(field)
     if kind == "LooseSelectField":
-        return next((str(c.label) for c in field.choices if c.value == field.data and c.value), "")
+        # A grouped list with nothing in it (the database away and no list
+        # loaded yet by this worker, the field left blank) has no choices.
+        return next((str(c.label) for c in field.choices or () if c.value == field.data and c.value), "")
     if kind == "BooleanField":
         return str(YES) if field.data else ""
     if kind in ("MultipleFileField", "HiddenField"):
