@@ -110,6 +110,29 @@ def test_correcting_a_refused_field_is_not_counted_again(app, client, db):
     assert send(client, form(client)).status_code == 429  # a new report is counted
 
 
+def test_a_refused_report_is_not_let_through_free_when_sent_again(app, client, db):
+    """Only a key that was admitted once passes again without counting: the
+    resend of a refused report is counted (and refused) like a new one."""
+    app.config["RATELIMIT_REPORT"] = "2 per hour"
+    at(client, "10.1.0.4")
+    assert api_report(client, idempotency_key="phone-43-report-1").status_code == 201
+    assert api_report(client, idempotency_key="phone-43-report-2").status_code == 201
+    for _ in range(3):
+        assert api_report(client, idempotency_key="phone-43-report-3").status_code == 429
+    assert reports(db) == 2
+
+
+def test_an_admitted_key_passes_again_only_a_few_times(app, client, db):
+    """A key admitted but never filed (each send came back with a field to
+    correct) passes again without counting, up to 10 times; then it counts."""
+    app.config["RATELIMIT_REPORT"] = "3 per hour"
+    at(client, "10.1.0.5")
+    bad = {"idempotency_key": "phone-44-report-1", "region": "NOWHERE"}
+    statuses = [api_report(client, **bad).status_code for _ in range(14)]
+    # 1 counted + 10 free + 2 counted = the 3 of the hour; the 14th is refused.
+    assert statuses == [400] * 13 + [429]
+
+
 # ------------------------------------------------------- the refused form
 
 def test_refused_form_keeps_everything_typed_and_says_when(app, client, db):

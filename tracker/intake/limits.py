@@ -170,25 +170,34 @@ def admit_report(retry_token: str | None = None, scope: str = REPORT_SCOPE, conf
     if not _active():
         return None
     try:
+        seen = 0
         if retry_token:
-            seen = limiter.storage.get(f"{_RETRY_SCOPE}/{retry_token}")
-            if 0 < seen <= RETRY_ALLOWANCE:
-                limiter.storage.incr(f"{_RETRY_SCOPE}/{retry_token}", 3600)
+            # One call both notes this attempt and says how many came before
+            # (1: this is the first); a refused first attempt is forgotten
+            # below, so that its resend is counted like any new report.
+            seen = limiter.storage.incr(f"{_RETRY_SCOPE}/{retry_token}", 3600)
+            if 1 < seen <= RETRY_ALLOWANCE + 1:
                 return None
-        address = client_key()
-        # Every attempt counts towards the pressure gauge (one call).
-        busy = _take("RATELIMIT_REPORT_PRESSURE", _PRESSURE_SCOPE, _GLOBAL) is not None
-        share = current_app.config.get("RATELIMIT_REPORT_SHARE")
-        if busy and share is not None and _used(config, scope, address) >= share:
-            return Refusal("busy", PRESSURE_WAIT)
-        wait = _take(config, scope, address)
-        if wait is not None:
-            return Refusal("address", wait)
-        if retry_token:
-            limiter.storage.incr(f"{_RETRY_SCOPE}/{retry_token}", 3600)
+        refusal = _admit_new_report(scope, config)
+        if refusal is not None and seen == 1:
+            limiter.storage.clear(f"{_RETRY_SCOPE}/{retry_token}")
+        return refusal
     except Exception as exc:  # noqa: BLE001 - a storage outage must not refuse reports
         _fail_open("report", exc)
     return None
+
+
+def _admit_new_report(scope: str, config: str) -> Refusal | None:
+    """The per-address and pressure limits of admit_report, for a submission
+    that is not a free retry."""
+    address = client_key()
+    # Every attempt counts towards the pressure gauge (one call).
+    busy = _take("RATELIMIT_REPORT_PRESSURE", _PRESSURE_SCOPE, _GLOBAL) is not None
+    share = current_app.config.get("RATELIMIT_REPORT_SHARE")
+    if busy and share is not None and _used(config, scope, address) >= share:
+        return Refusal("busy", PRESSURE_WAIT)
+    wait = _take(config, scope, address)
+    return Refusal("address", wait) if wait is not None else None
 
 
 def admit_pulse() -> Refusal | None:
