@@ -25,10 +25,6 @@ def case_ref(case_id: int, opened_at: datetime) -> str:
     return f"{opened_at.year}-{case_id:06d}"
 
 
-def _assign_ref(case: Case) -> None:
-    case.ref = case_ref(case.id, case.created_at)
-
-
 def open_case_for_report(report, *, actor=None) -> Case:
     """Create the case for a just-submitted report and record "case.opened".
 
@@ -60,10 +56,12 @@ def open_case_for_report(report, *, actor=None) -> Case:
     # One flush: the case, and the new report with what intake added with it
     # (categories, photos, idempotency key); gives the ids used below.
     db.session.flush()
-    _assign_ref(case)  # written with the next flush
-    # The search index (keyed hashes) first: its insert then writes the ref,
-    # and the audit event below shares the caller's last flush.
+    # The search index and the audit chain's tail are queries: each would
+    # flush what is pending first. The ref is set after them, so that it is
+    # written with the audit events by the caller's last flush rather than
+    # by a flush of its own.
     index_report(report, fresh=True)
+    ref = case_ref(case.id, case.created_at)
     record(
         "case.opened",
         actor=actor,
@@ -72,11 +70,12 @@ def open_case_for_report(report, *, actor=None) -> Case:
         object_type="case",
         object_id=case.id,
         data={
-            "ref": case.ref,
+            "ref": ref,
             "report_id": report.id,
             "severity": case.severity,
             "categories": list(report.category_codes),
         },
     )
+    case.ref = ref
     escalate_on_intake(case)
     return case
