@@ -52,8 +52,10 @@ class Config:
     # (e.g. TRACKER_RATELIMIT_LOOKUP_GLOBAL="4 per second" on a bigger server).
     # per address (a village behind one carrier NAT), form + API
     RATELIMIT_REPORT = os.environ.get("TRACKER_RATELIMIT_REPORT", "300 per hour")
-    # all reports: above this, intake is "under pressure"
-    RATELIMIT_REPORT_PRESSURE = os.environ.get("TRACKER_RATELIMIT_REPORT_PRESSURE", "10 per second")
+    # all reports: above this, intake is "under pressure". Over ten seconds
+    # (a sliding window), not one: a village's phones that get their signal
+    # back at once send their held reports in a burst, which is not a flood.
+    RATELIMIT_REPORT_PRESSURE = os.environ.get("TRACKER_RATELIMIT_REPORT_PRESSURE", "100 per 10 seconds")
     RATELIMIT_REPORT_SHARE = _env_int("TRACKER_RATELIMIT_REPORT_SHARE", 20)  # reports this hour an address may file while under pressure
     RATELIMIT_FOLLOWUP = os.environ.get("TRACKER_RATELIMIT_FOLLOWUP", "10 per minute;60 per hour")  # wrong receipts per address
     # receipt hashes for lookups, addresses with no wrong code

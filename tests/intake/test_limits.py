@@ -219,6 +219,27 @@ def test_a_village_behind_one_address_files_200_reports_in_an_hour(client, db):
     assert reports(db) == 201
 
 
+def test_a_village_sending_its_held_reports_at_once_is_not_taken_for_a_flood(app, client, db, monkeypatch):
+    """With the shipped limits (config.Config, not the test overrides): a
+    village that filed 20 reports through the day from one address, whose
+    phones then get their signal back at once and send 12 held reports in
+    the same second, is not refused as if intake were under pressure."""
+    from config import Config
+
+    app.config.update(RATELIMIT_REPORT=Config.RATELIMIT_REPORT,
+                      RATELIMIT_REPORT_PRESSURE=Config.RATELIMIT_REPORT_PRESSURE,
+                      RATELIMIT_REPORT_SHARE=Config.RATELIMIT_REPORT_SHARE)
+    clock = [20_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    village = at(client, "100.64.0.2")
+    for i in range(20):
+        assert api_report(village, idempotency_key=f"day-{i}").status_code == 201
+        clock[0] += 60
+    codes = [api_report(village, idempotency_key=f"held-{i}").status_code for i in range(12)]
+    assert codes == [201] * 12
+    assert reports(db) == 32
+
+
 def test_under_pressure_a_flooding_address_waits_and_others_still_file(app, client, db):
     """Intake as a whole above RATELIMIT_REPORT_PRESSURE: an address over its
     fair share waits a minute; an address that filed little is served."""

@@ -22,8 +22,9 @@ the CPU that intake needs. The guard therefore has four parts, all checked
    receipt lookups: RATELIMIT_FOLLOWUP per address, tested before the hash
    runs and counted only when the code was wrong.
 3. **Fair share under pressure.** While intake as a whole runs above
-   RATELIMIT_REPORT_PRESSURE (default 10 reports a second, a third of what
-   two cores file), an address that already filed RATELIMIT_REPORT_SHARE
+   RATELIMIT_REPORT_PRESSURE (default 100 reports in 10 seconds, a sliding
+   window, a third of what two cores file; a burst of held reports sent at
+   once when a village's signal returns is not pressure), an address that already filed RATELIMIT_REPORT_SHARE
    (default 20) reports this hour waits a minute: one flooding address (or
    a few) cannot starve everyone else, and a quiet site still accepts a
    whole village from one address.
@@ -132,7 +133,7 @@ def _take(name: str, *ids: str, strategy=None) -> int | None:
 
 
 def _budget() -> SlidingWindowCounterRateLimiter:
-    """The strategy of the global hash budgets: a sliding window (weighted
+    """The strategy of the global hash budgets and of the pressure gauge: a sliding window (weighted
     over the current and the previous window, one storage call), so that a
     flood cannot spend a window's budget at its end and the next one's at its
     start, twice the budget in a moment (fixed windows allow it). A strategy
@@ -191,8 +192,9 @@ def _admit_new_report(scope: str, config: str) -> Refusal | None:
     """The per-address and pressure limits of admit_report, for a submission
     that is not a free retry."""
     address = client_key()
-    # Every attempt counts towards the pressure gauge (one call).
-    busy = _take("RATELIMIT_REPORT_PRESSURE", _PRESSURE_SCOPE, _GLOBAL) is not None
+    # Every attempt counts towards the pressure gauge (one call), a sliding
+    # window: pressure is a sustained rate, not the burst of one moment.
+    busy = _take("RATELIMIT_REPORT_PRESSURE", _PRESSURE_SCOPE, _GLOBAL, strategy=_budget()) is not None
     share = current_app.config.get("RATELIMIT_REPORT_SHARE")
     if busy and share is not None and _used(config, scope, address) >= share:
         return Refusal("busy", PRESSURE_WAIT)
