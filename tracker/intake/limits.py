@@ -119,16 +119,28 @@ def _items(name: str) -> list[RateLimitItem]:
     return list(parse_many(value)) if value else []
 
 
-def _take(name: str, *ids: str, strategy=None) -> int | None:
+def _take(name: str, *ids: str) -> int | None:
     """Count one request against every limit of config ``name``; None if all
     allow it, else the seconds until the first exhausted one frees up. One
     storage call per limit (a refused request is counted too, which changes
     nothing: it was over the limit already)."""
-    strategy = strategy or limiter.limiter
+    strategy = limiter.limiter
     for item in _items(name):
         if not strategy.hit(item, *ids):
             reset_at, _remaining = strategy.get_window_stats(item, *ids)
             return max(1, math.ceil(reset_at - time.time()))
+    return None
+
+
+def _spend(name: str, *ids: str) -> int | None:
+    """Spend one unit of the shared budget of config ``name`` (a sliding
+    window); None if there was one, else the seconds after which one unit
+    is back on average (the window over its amount): one storage call, also
+    when refusing, since a flood is refused many times a second."""
+    strategy = _budget()
+    for item in _items(name):
+        if not strategy.hit(item, *ids):
+            return max(1, math.ceil(item.get_expiry() / item.amount))
     return None
 
 
@@ -194,7 +206,7 @@ def _admit_new_report(scope: str, config: str) -> Refusal | None:
     address = client_key()
     # Every attempt counts towards the pressure gauge (one call), a sliding
     # window: pressure is a sustained rate, not the burst of one moment.
-    busy = _take("RATELIMIT_REPORT_PRESSURE", _PRESSURE_SCOPE, _GLOBAL, strategy=_budget()) is not None
+    busy = _spend("RATELIMIT_REPORT_PRESSURE", _PRESSURE_SCOPE, _GLOBAL) is not None
     share = current_app.config.get("RATELIMIT_REPORT_SHARE")
     if busy and share is not None and _used(config, scope, address) >= share:
         return Refusal("busy", PRESSURE_WAIT)
@@ -233,15 +245,18 @@ def admit_lookup(*, hashing: bool = True) -> Refusal | None:
         address = client_key()
         suspect = False
         for item in _items("RATELIMIT_FOLLOWUP"):
-            reset_at, remaining = limiter.limiter.get_window_stats(item, LOOKUP_SCOPE, address)
-            if remaining < 1:
-                return Refusal("address", max(1, math.ceil(reset_at - time.time())))
-            suspect = suspect or remaining < item.amount
+            # The count alone (one storage call; get_window_stats takes two):
+            # the window's reset is read only to refuse.
+            key = item.key_for(LOOKUP_SCOPE, address)
+            wrong = limiter.storage.get(key)
+            if wrong >= item.amount:
+                return Refusal("address", max(1, math.ceil(limiter.storage.get_expiry(key) - time.time())))
+            suspect = suspect or wrong > 0
         if not hashing:
             return None
         pool, scope = (("RATELIMIT_LOOKUP_SUSPECT", _LOOKUP_SUSPECT_SCOPE) if suspect
                        else ("RATELIMIT_LOOKUP_GLOBAL", _LOOKUP_GLOBAL_SCOPE))
-        wait = _take(pool, scope, _GLOBAL, strategy=_budget())
+        wait = _spend(pool, scope, _GLOBAL)
         if wait is not None:
             return Refusal("busy", wait)
     except Exception as exc:  # noqa: BLE001
