@@ -69,9 +69,17 @@
           var entries = nav.entries();
           if (nav.currentEntry.index > 0 && entries[0]) {
             // Go back to the first page of this visit; it leaves from there (leaveAgain).
-            nav.traverseTo(entries[0].key);
-            // If the traversal is refused, leave from here after all.
-            setTimeout(function () { window.location.replace(target); }, 1500);
+            var traversal = nav.traverseTo(entries[0].key);
+            var here = function () { window.location.replace(target); };
+            // If the traversal is refused, leave from here after all. Not on
+            // a timer alone: on a slow phone the first page may still be
+            // loading, and a second navigation would cut off its own.
+            if (traversal && traversal.committed) {
+              traversal.committed.catch(here);
+              setTimeout(here, 8000);  // a browser that neither goes nor says no
+            } else {
+              setTimeout(here, 1500);
+            }
             return;
           }
         }
