@@ -225,6 +225,28 @@ def test_tapping_a_district_on_the_map_chooses_it(live_server, phone):
     assert run_axe(phone) == []
 
 
+def test_a_tap_on_next_as_the_map_arrives_still_goes_on(live_server, new_phone):
+    """The map and "use my location" appear a moment after the where step
+    opens (more so on a slow phone): a finger already on "Next" when they
+    arrive must still press "Next", not whatever the arrival pushed under it."""
+    page = new_phone(service_workers="block")  # the map is held here, not by the offline worker
+    held = []
+    page.route("**/report/districts.svg*", lambda route: held.append(route))
+    page.goto(live_server.url("/report?lang=en"))
+    with page.expect_request("**/report/districts.svg*"):
+        _to_where_step(page)
+    page.select_option("#region", "XV0301")
+    page.locator(".step:not([hidden]) button[value=next]").scroll_into_view_if_needed()
+    button = page.locator(".step:not([hidden]) button[value=next]").bounding_box()
+    page.mouse.move(button["x"] + button["width"] / 2, button["y"] + button["height"] / 2)
+    page.mouse.down()  # the finger is on "Next" ...
+    held[0].continue_()  # ... the map arrives ...
+    page.locator("#region-map svg").wait_for()
+    page.mouse.up()  # ... the finger lifts
+    assert _progress(page) == "Step 4 of 6"
+    assert page.input_value("#region") == "XV0301"
+
+
 def test_use_my_location_sends_only_the_district_unless_asked(live_server, new_phone):
     page = new_phone(geolocation={"latitude": 12.4712, "longitude": -71.8049}, permissions=["geolocation"])
     page.goto(live_server.url("/report?lang=en"))

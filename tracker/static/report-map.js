@@ -25,15 +25,15 @@
   function coords() { lat.value = pos && send.checked ? pos[0].toFixed(2) : ""; lon.value = pos && send.checked ? pos[1].toFixed(2) : ""; changed(lat); }
   if (map) {
     fetch(attr(map, "data-src")).then(function (r) { return r.ok ? r.text() : Promise.reject(); }).then(function (text) {
-      map.insertAdjacentHTML("beforeend", text);
+      map.querySelector(".map-box").insertAdjacentHTML("beforeend", text);
       svg = map.querySelector("svg");
-      map.hidden = false;
+      map.classList.remove("pending");  // its room, and that of "use my location", was kept by report.js
       svg.onclick = function (ev) { var c = attr(ev.target, "data-pcode"); if (c) { region.value = c; changed(region); } };
       region.addEventListener("change", mark);
       mark();
       if (!("geolocation" in navigator)) { return; }
       var proj = attr(svg, "data-proj").split(" ").map(Number);  // lon0 lat0 sx sy
-      box.hidden = false;
+      box.classList.remove("pending");
       send.checked = !!lat.value;
       send.onchange = coords;
       $("locate").onclick = function () {
@@ -47,6 +47,6 @@
           coords();
         }, function () { msg.textContent = attr(box, "data-fail"); }, { timeout: 20000, maximumAge: 600000 });
       };
-    }).catch(function () { /* the list is there */ });
+    }).catch(function () { map.setAttribute("data-failed", ""); });  // the list is there
   }
 })();

@@ -30,6 +30,7 @@
     stepIn.value = n;
     if (n === steps.length && T.review) { T.review(); }
     if (steps[n - 1].contains(region)) { where(); }
+    if (map && map.hasAttribute("data-failed")) { map.hidden = loc.hidden = true; }  // its room is given back once the step is left
     if (focus !== false) { var g = steps[n - 1].querySelector("legend"); g.tabIndex = -1; g.focus(); w.scrollTo(0, 0); }
     save();
   }
@@ -113,12 +114,21 @@
   w.setTimeout(more, 4000);
   if (get(L, QUEUE)) { more(); }
 
-  // Where: the map and "use my location" (report-map.js), loaded on that step
+  // Where: the map and "use my location" (report-map.js), loaded on that step.
+  // Their room is kept from the moment the step opens, unseen until the map is
+  // in: a map that pushed the list and "Next" down as it arrived would turn a
+  // tap already under way into a tap on nothing (or on a district).
+  var loc = $("location");
   function where() {
     if (map && !map.hasAttribute("data-on")) {
       map.setAttribute("data-on", "");
+      map.appendChild(el("div", "map-box"));
+      map.hidden = false;
+      map.classList.add("pending");
+      if ("geolocation" in navigator) { loc.hidden = false; loc.classList.add("pending"); }
       var js = el("script");
       js.src = attr(map, "data-js");
+      js.onerror = function () { map.setAttribute("data-failed", ""); };
       d.head.appendChild(js);
     }
   }
