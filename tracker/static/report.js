@@ -30,7 +30,7 @@
     stepIn.value = n;
     if (n === steps.length && T.review) { T.review(); }
     if (steps[n - 1].contains(region)) { where(); }
-    if (map && map.hasAttribute("data-failed")) { map.hidden = loc.hidden = true; }  // its room is given back once the step is left
+    if (map && map.hasAttribute("data-failed")) { map.hidden = loc.hidden = true; }
     if (focus !== false) { var g = steps[n - 1].querySelector("legend"); g.tabIndex = -1; g.focus(); w.scrollTo(0, 0); }
     save();
   }
@@ -114,10 +114,7 @@
   w.setTimeout(more, 4000);
   if (get(L, QUEUE)) { more(); }
 
-  // Where: the map and "use my location" (report-map.js), loaded on that step.
-  // Their room is kept from the moment the step opens, unseen until the map is
-  // in: a map that pushed the list and "Next" down as it arrived would turn a
-  // tap already under way into a tap on nothing (or on a district).
+  // Where: map and location (report-map.js), their room kept so "Next" stays put
   var loc = $("location");
   function where() {
     if (map && !map.hasAttribute("data-on")) {

@@ -69,17 +69,10 @@
           var entries = nav.entries();
           if (nav.currentEntry.index > 0 && entries[0]) {
             // Go back to the first page of this visit; it leaves from there (leaveAgain).
-            var traversal = nav.traverseTo(entries[0].key);
             var here = function () { window.location.replace(target); };
-            // If the traversal is refused, leave from here after all. Not on
-            // a timer alone: on a slow phone the first page may still be
-            // loading, and a second navigation would cut off its own.
-            if (traversal && traversal.committed) {
-              traversal.committed.catch(here);
-              setTimeout(here, 8000);  // a browser that neither goes nor says no
-            } else {
-              setTimeout(here, 1500);
-            }
+            // Refused: leave from here (a short timer would cut off a slow first page).
+            nav.traverseTo(entries[0].key).committed.catch(here);
+            setTimeout(here, 8000);
             return;
           }
         }
