@@ -177,6 +177,20 @@ def runner(app):
 
 
 @pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Browser tests, then the deploy tests, run last (in their own order):
+    ``.ci/run`` runs the SQLite suite (which has neither) beside the
+    PostgreSQL one, and these timing-sensitive tests should not share the
+    two cores with it. Runs after the folders' hooks that add the markers."""
+    def group(item) -> int:
+        if item.get_closest_marker("deploy"):
+            return 2
+        return 1 if item.get_closest_marker("browser") else 0
+
+    items.sort(key=group)  # stable: each group keeps its order
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
     """In CI (CI=true) a skipped test is a failure: a browser or PostgreSQL
     test that could not run must not pass unnoticed."""

@@ -375,6 +375,7 @@ def test_two_small_cells_under_a_published_total(app, db, login_as, runner, high
 FULL_AUDIT = os.environ.get("TRACKER_AUDIT", "").lower() == "full"
 
 
+@pytest.mark.heavy  # two minutes of integer programs; the planted and generated audits run on both databases
 def test_no_hidden_count_can_be_pinned_on_demo_data(app, db, login_as, runner):
     """Demo-like data (tracker.demo.synthetic, 300 reports, seed 7, the 12
     months before today; without TRACKER_AUDIT=full only the reports of
