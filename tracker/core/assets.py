@@ -1,10 +1,13 @@
-"""Static files as the phone receives them: content-hashed names, precompressed
-(brotli and gzip), cached for good.
+"""Static files as the phone receives them: minified, content-hashed names,
+precompressed (brotli and gzip), cached for good.
 
 At start-up (or ahead of time with ``flask --app tracker assets``) every file
 under ``tracker/static`` is copied into a build folder twice: under its own
 name and under ``name.<sha256[:12]>.ext``, each with ``.br`` and ``.gz``
-siblings for text types. WhiteNoise serves that folder: it picks the variant
+siblings for text types. Scripts and style sheets are minified first
+(rjsmin, rcssmin: comments and white space only, nothing renamed), so the
+sources keep their comments and the phone does not download them: about a
+third of each script's compressed bytes. WhiteNoise serves that folder: it picks the variant
 the browser accepts and marks hashed names ``immutable``, so a repeat visit
 does not even revalidate them. ``url_for('static', filename='tracker.css')``
 returns the hashed name (a ``url_defaults`` hook), so templates need no change.
@@ -27,6 +30,8 @@ from pathlib import Path
 
 import brotli
 import click
+import rcssmin
+import rjsmin
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from werkzeug.datastructures import Headers
@@ -57,6 +62,17 @@ def _sources(source: Path) -> list[tuple[str, Path]]:
     return out
 
 
+def minified(relative: str, data: bytes) -> bytes:
+    """What is served of a static file: scripts and style sheets without
+    comments and needless white space; anything else as it is."""
+    suffix = relative.rpartition(".")[2].lower()
+    if suffix == "js":
+        return rjsmin.jsmin(data.decode("utf-8")).encode("utf-8")
+    if suffix == "css":
+        return rcssmin.cssmin(data.decode("utf-8")).encode("utf-8")
+    return data
+
+
 def _write_with_variants(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
@@ -74,7 +90,7 @@ def build_assets(source: str | os.PathLike, cache_root: str | os.PathLike) -> tu
     """Build (or reuse) the served copy of ``source``; return its folder and
     the manifest ``{original name: hashed name}``."""
     source, cache_root = Path(source), Path(cache_root)
-    files = [(rel, path, path.read_bytes()) for rel, path in _sources(source)]
+    files = [(rel, path, minified(rel, path.read_bytes())) for rel, path in _sources(source)]
     manifest = {rel: hashed_name(rel, data) for rel, _path, data in files}
     overall = hashlib.sha256()
     for rel, _path, data in files:
