@@ -76,14 +76,19 @@ def test_report_form_keeps_everything_typed(down_app, client):
     assert 'name="csrf_token"' in page
 
 
-def test_report_form_kept_even_without_any_loaded_choices(down_app, client, monkeypatch):
-    """A worker that never showed the form: what was typed is offered back as is."""
-    data = valid_form(client)
+def _send_to_a_fresh_worker(down_app, client, monkeypatch, data: dict, lang: str):
+    """POST the form, while the database is down, to a worker that never
+    loaded the lists (none of their choices in memory)."""
     monkeypatch.setattr(forms, "_LAST_CHOICES", {})
     down = down_app.test_client()
     down.set_cookie("session", client.get_cookie("session").value)
-    resp = down.post("/report?lang=fr", data=data, content_type="multipart/form-data")
-    page = resp.get_data(as_text=True)
+    resp = down.post(f"/report?lang={lang}", data=data, content_type="multipart/form-data")
+    return resp, resp.get_data(as_text=True)
+
+
+def test_report_form_kept_even_without_any_loaded_choices(down_app, client, monkeypatch):
+    """A worker that never showed the form: what was typed is offered back as is."""
+    resp, page = _send_to_a_fresh_worker(down_app, client, monkeypatch, valid_form(client), "fr")
     assert resp.status_code == 503
     assert "Tout ce que vous avez saisi est ci-dessous" in page
     assert '<option value="XV0102" selected>' in page
@@ -96,11 +101,7 @@ def test_report_form_kept_without_loaded_choices_when_a_list_was_left_blank(down
     blank (seen in CI through gunicorn: a report without a unit came back as
     the plain error page, its narrative lost)."""
     data = valid_form(client, **{blank: ""})
-    monkeypatch.setattr(forms, "_LAST_CHOICES", {})
-    down = down_app.test_client()
-    down.set_cookie("session", client.get_cookie("session").value)
-    resp = down.post("/report?lang=es", data=data, content_type="multipart/form-data")
-    page = resp.get_data(as_text=True)
+    resp, page = _send_to_a_fresh_worker(down_app, client, monkeypatch, data, "es")
     assert resp.status_code == 503
     assert "Todo lo que escribió está abajo" in page
     assert "They beat my neighbour in front of the school." in page
