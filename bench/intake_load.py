@@ -66,6 +66,8 @@ _BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _BENCH]
 sys.path.insert(0, ROOT)
 
+from config import Config  # noqa: E402  (the shipped limits; after the path is set)
+
 RERUN = ".venv/bin/python bench/intake_load.py"
 ROUNDS = 3
 
@@ -101,6 +103,14 @@ def _payload() -> dict:
         "pulse": {"respect": 2, "voice": 3, "fairness": 2, "safe_to_report": 1, "safety": 2},
         "language": "en",
     }
+
+
+def _per_second(limit: str) -> float:
+    """``"2 per second"``, ``"1 per 2 seconds"`` → units a second."""
+    from limits import parse
+
+    item = parse(limit)
+    return item.amount / item.get_expiry()
 
 
 # ------------------------------------------------------------------ servers
@@ -450,18 +460,21 @@ def main() -> int:
               f"({hash_ms:.1f} ms CPU per hash)", flush=True)
 
         if not args.shipped_budget:
-            # The shipped lookup budget (2 + 1 receipt hashes a second) is sized
-            # for two free cores (~58 hashes/s). On a machine that computes
-            # fewer, keep the same share of its capacity.
+            # The shipped lookup budget (config.py) is sized for two free
+            # cores (~58 hashes/s). On a machine that computes fewer, keep
+            # the same share of its capacity.
             share = ceiling / 58
-            # Per 10 seconds, not per minute: a minute's budget could be
-            # spent in the first seconds of a phase (the shipped budget is
-            # per second), which is a burstier flood than the attack was.
-            stack.env["TRACKER_RATELIMIT_LOOKUP_GLOBAL"] = f"{max(1, round(20 * share))} per 10 seconds"
-            stack.env["TRACKER_RATELIMIT_LOOKUP_SUSPECT"] = f"{max(1, round(10 * share))} per 10 seconds"
-            print(f"lookup hash budget scaled to this machine: {stack.env['TRACKER_RATELIMIT_LOOKUP_GLOBAL']} + "
-                  f"{stack.env['TRACKER_RATELIMIT_LOOKUP_SUSPECT']} for addresses that guessed wrong "
-                  f"(shipped: 2 + 1 per second for ~58 hashes/s; --shipped-budget keeps those)", flush=True)
+            scaled = {}
+            for name in ("RATELIMIT_LOOKUP_GLOBAL", "RATELIMIT_LOOKUP_SUSPECT"):
+                per_second = _per_second(getattr(Config, name))
+                # Per 10 seconds, not per minute: a minute's budget could be
+                # spent in the first seconds of a phase (the shipped budget is
+                # per second or two), a burstier flood than the attack was.
+                scaled[name] = stack.env["TRACKER_" + name] = f"{max(1, round(10 * per_second * share))} per 10 seconds"
+            print(f"lookup hash budget scaled to this machine: {scaled['RATELIMIT_LOOKUP_GLOBAL']} + "
+                  f"{scaled['RATELIMIT_LOOKUP_SUSPECT']} for addresses that guessed wrong (shipped: "
+                  f"{Config.RATELIMIT_LOOKUP_GLOBAL} + {Config.RATELIMIT_LOOKUP_SUSPECT} for ~58 hashes/s; "
+                  f"--shipped-budget keeps those)", flush=True)
         stack.start_gunicorn()
         # Warm up every worker (imports, first queries), from throwaway addresses.
         warm = Addresses(9)
