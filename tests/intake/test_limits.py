@@ -321,3 +321,26 @@ def test_a_malformed_guess_spends_nothing_of_the_global_budget(app, client):
     for n in range(20):
         assert at(app.test_client(), f"10.6.0.{n}").post("/api/v1/followup", json={"receipt": "12"}).status_code == 400
     assert at(client, "10.6.1.1").post("/api/v1/followup", json={"receipt": "1" * 16}).status_code == 404
+
+
+def test_guessers_refused_for_the_budget_leave_the_first_pool_to_reporters(app, make_report, monkeypatch):
+    """Guessers whose guesses were refused before any hash (so never counted
+    wrong) must not take the first pool again as it refills: a reporter from
+    an address that has not been guessing still opens their report."""
+    app.config.update(RATELIMIT_LOOKUP_GLOBAL="2 per 10 seconds", RATELIMIT_LOOKUP_SUSPECT="1 per hour",
+                      RATELIMIT_FOLLOWUP="100 per hour")
+    _report, receipt = make_report()
+    clock = [20_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+
+    def guess(n):
+        return at(app.test_client(), f"10.8.0.{n}").post("/api/v1/followup",
+                                                         json={"receipt": f"{n:016d}"}).status_code
+
+    assert [guess(n) for n in range(1, 11)] == [404, 404] + [429] * 8  # the first pool is spent
+    clock[0] += 20  # two windows later it is whole again
+    # The eight refused guessers try again: they draw from the suspect pool
+    # (one hash an hour here), not from the refilled first pool.
+    assert [guess(n) for n in range(3, 11)] == [404] + [429] * 7
+    r = at(app.test_client(), "10.8.1.1").post("/api/v1/followup", json={"receipt": receipt})
+    assert r.status_code == 200 and r.get_json()["status"] == "new"

@@ -31,7 +31,9 @@ the CPU that intake needs. The guard therefore has four parts, all checked
 4. **A global budget of receipt hashes for lookups.** Lookups may spend at
    most RATELIMIT_LOOKUP_GLOBAL hashes a second (default 2) for addresses
    with no wrong code this hour, and RATELIMIT_LOOKUP_SUSPECT (default 1)
-   for addresses that have guessed wrong. Past the budget a lookup is
+   for addresses that have guessed wrong, or were refused by the first pool
+   (a guesser refused before any hash is marked all the same, so the first
+   pool is not taken by guessers each time it refills). Past the budget a lookup is
    refused cheaply with Retry-After (the budget's window slides, so it is
    never spent twice over at a window's edge), so a guess flood from any number of
    addresses can take at most ~3 hashes a second (under a tenth of two
@@ -258,10 +260,22 @@ def admit_lookup(*, hashing: bool = True) -> Refusal | None:
                        else ("RATELIMIT_LOOKUP_GLOBAL", _LOOKUP_GLOBAL_SCOPE))
         wait = _spend(pool, scope, _GLOBAL)
         if wait is not None:
+            if not suspect:
+                # Refused for the budget: this address draws from the suspect
+                # pool from now on. Otherwise guessers whose guesses were all
+                # refused (never hashed, so never "wrong") would keep taking
+                # the clean pool each time it refills, ahead of the reporters
+                # it is kept for.
+                _count_wrong(address)
             return Refusal("busy", wait)
     except Exception as exc:  # noqa: BLE001
         _fail_open("lookup", exc)
     return None
+
+
+def _count_wrong(address: str) -> None:
+    for item in _items("RATELIMIT_FOLLOWUP"):
+        limiter.limiter.hit(item, LOOKUP_SCOPE, address)
 
 
 def lookup_failed() -> None:
@@ -269,8 +283,6 @@ def lookup_failed() -> None:
     if not _active():
         return
     try:
-        address = client_key()
-        for item in _items("RATELIMIT_FOLLOWUP"):
-            limiter.limiter.hit(item, LOOKUP_SCOPE, address)
+        _count_wrong(client_key())
     except Exception as exc:  # noqa: BLE001
         _fail_open("lookup", exc)
