@@ -61,6 +61,8 @@ import urllib.parse
 import uuid
 from datetime import date, timedelta
 
+import limits
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _BENCH]
@@ -105,9 +107,7 @@ def _payload() -> dict:
 
 def _per_second(limit: str) -> float:
     """``"2 per second"``, ``"1 per 2 seconds"`` → units a second."""
-    from limits import parse
-
-    item = parse(limit)
+    item = limits.parse(limit)
     return item.amount / item.get_expiry()
 
 
