@@ -176,6 +176,17 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def pytest_runtest_setup(item):
+    """A test marked ``postgres`` (concurrency that SQLite's single writer
+    rules out) on SQLite: skipped with the reason, or failed with CI=true,
+    where a skip would hide that it never ran (deselect it instead)."""
+    if item.get_closest_marker("postgres") and not on_postgres():
+        why = "needs PostgreSQL: set TEST_DATABASE_URL"
+        if IN_CI:
+            pytest.fail(why + " (CI=true: deselect it with -m 'not postgres' on SQLite)", pytrace=False)
+        pytest.skip(why)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     """Browser tests, then the deploy tests, run last (in their own order):

@@ -2,7 +2,7 @@
 
 They need PostgreSQL (TEST_DATABASE_URL), nginx and redis-server, so they
 run in the PostgreSQL pass of ``.ci/run``; its SQLite pass deselects them
-with ``-m "not deploy"`` (with CI=true a skip would fail the run).
+with ``-m "not postgres"`` (with CI=true a skip would fail the run).
 """
 import pathlib
 
@@ -25,7 +25,7 @@ def pytest_collection_modifyitems(config, items):
 
 def unavailable(why: str):
     if IN_CI:
-        pytest.fail(f"{why} (CI=true: deploy tests must run; deselect them with -m 'not deploy' on SQLite)",
+        pytest.fail(f"{why} (CI=true: deploy tests must run; deselect them with -m 'not postgres' on SQLite)",
                     pytrace=False)
     pytest.skip(why)
 

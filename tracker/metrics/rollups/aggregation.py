@@ -56,11 +56,34 @@ def days_between(start: datetime | None, end: datetime | None) -> int | None:
 # --------------------------------------------------------------------------- regions
 
 
-class RegionMap:
-    """Report region → (province id, rollup region id), and back."""
+# The given regions and their ancestors: what ``rollup_region`` needs for
+# them (a few rows, however large the tree).
+_CHAINS = sa.text(
+    "WITH RECURSIVE up(id, parent_id, level, depth) AS ("
+    " SELECT id, parent_id, level, 0 FROM region WHERE id IN :ids"
+    " UNION ALL SELECT r.id, r.parent_id, r.level, up.depth + 1 FROM region r JOIN up ON r.id = up.parent_id"
+    " WHERE up.depth < 32)"
+    " SELECT DISTINCT id, parent_id, level FROM up"
+).bindparams(sa.bindparam("ids", expanding=True))
 
-    def __init__(self) -> None:
-        rows = db.session.execute(sa.select(Region.id, Region.parent_id, Region.level)).all()
+
+class RegionMap:
+    """Report region → (province id, rollup region id), and back.
+
+    ``RegionMap(only=ids)`` reads only those regions and their ancestors
+    (the live upkeep of new reports, on every intake, should not read a
+    whole country's tree): enough for their ``rollup_region``; the first
+    ``raw_regions`` reads the rest."""
+
+    def __init__(self, only=None) -> None:
+        self.partial = only is not None
+        if self.partial:
+            ids = sorted({rid for rid in only if rid is not None})
+            self._load(db.session.execute(_CHAINS, {"ids": ids}).all() if ids else [])
+        else:
+            self._load(db.session.execute(sa.select(Region.id, Region.parent_id, Region.level)).all())
+
+    def _load(self, rows) -> None:
         parent = {r.id: r.parent_id for r in rows}
         level = {r.id: r.level for r in rows}
 
@@ -81,6 +104,9 @@ class RegionMap:
         return self.to_rollup.get(region_id, (0, region_id or 0))
 
     def raw_regions(self, rollup_region_id: int) -> list[int]:
+        if self.partial:
+            self.partial = False
+            self._load(db.session.execute(sa.select(Region.id, Region.parent_id, Region.level)).all())
         return sorted(self.members.get(rollup_region_id, [rollup_region_id]))
 
 

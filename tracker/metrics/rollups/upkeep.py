@@ -17,7 +17,10 @@ anything; the listeners are registered by ``create_app``
   existing report, a pulse answer changed or deleted, a report moved to
   another case): the
   (period, district, force, unit) slices concerned are recomputed from the
-  raw rows, and in-place changes to those slices are dropped.
+  raw rows, and in-place changes to those slices are dropped;
+- a region moved in the tree (another parent, another level): every row of
+  it and of the regions below it is recomputed from the raw rows, so that
+  its reports and answers are counted under the province it is in now.
 
 The in-place path keeps a commit to tens of milliseconds however many
 reports a slice holds; a recompute reads the whole slice. Bulk loaders
@@ -30,6 +33,7 @@ import functools
 import logging
 import types
 import zlib
+from collections import defaultdict
 from datetime import date
 
 import sqlalchemy as sa
@@ -54,6 +58,7 @@ from tracker.metrics.rollups.aggregation import (
     report_query,
     report_row,
 )
+from tracker.reference.models import Region
 
 DIRTY = "tracker_rollup_dirty"
 PAUSED = "tracker_rollup_paused"
@@ -65,6 +70,15 @@ REPORT_ATTRS = (
     "victims_elderly", "victims_disability", "consent_statistics", "case_id",
 )
 CASE_ATTRS = ("state", "outcome", "created_at", "triaged_at", "resolved_at")
+# Region attributes whose change moves its reports to another province.
+REGION_ATTRS = ("parent_id", "level")
+
+#: PostgreSQL advisory lock taken by every rollup writer: shared by the
+#: live upkeep (with its per-slice locks), exclusive for what recomputes
+#: rows of unknown slices from the raw rows (a rebuild, a region moved),
+#: which therefore reads them only once no upkeep is under way, and holds
+#: later ones back until it commits.
+ROLLUP_WRITERS_LOCK = 7235003
 
 
 def forget_pending(session) -> None:
@@ -122,11 +136,12 @@ def _dirty(session) -> dict:
     transaction) and ``case_old`` ({case id: its counted fields at the start
     of the transaction}) to apply in place; ``new_case_ids`` (never in
     case_old); ``new_objects``: the new reports and pulse answers themselves
-    ({(class, id): object}), read from the session at commit."""
+    ({(class, id): object}), read from the session at commit;
+    ``moved_regions``: regions given another parent or level."""
     return session.info.setdefault(
         DIRTY,
         {"slices": set(), "report_ids": set(), "case_ids": set(), "new_report_ids": set(), "new_case_ids": set(),
-         "new_pulse_ids": set(), "case_old": {}, "new_objects": {}},
+         "new_pulse_ids": set(), "case_old": {}, "new_objects": {}, "moved_regions": set()},
     )
 
 
@@ -173,14 +188,22 @@ def refresh(session=None) -> int:
             slices.update(_report_slices(*row))
     case_old = {cid: old for cid, old in dirty["case_old"].items() if cid not in dirty["new_case_ids"]}
     new_pulse_ids = sorted(dirty.get("new_pulse_ids", ()))
-    if not slices and not new_ids and not case_old and not new_pulse_ids:
+    moved = dirty.get("moved_regions", set())
+    if not slices and not new_ids and not case_old and not new_pulse_ids and not moved:
         return 0
-    regions = RegionMap()
+    # Reports and pulse answers new in this transaction: what they count
+    # now is added (an answer's sums in place: a recompute would read every
+    # answer of the district's month).
+    new_reports = list(_new_reports(session, dirty["new_objects"], new_ids)) if new_ids else []
+    new_pulses = _new_pulses(session, dirty["new_objects"], new_pulse_ids) if new_pulse_ids else []
+    if slices or case_old or moved:
+        regions = RegionMap()
+    else:
+        # Only additions in place: a map of their own regions will do.
+        regions = RegionMap(only={r.region_id for r, _ in new_reports} | {p.region_id for p in new_pulses})
     delta = Aggregates()
-    if new_ids:
-        # A report new in this transaction: add what it counts now.
-        for r, cats in _new_reports(session, dirty["new_objects"], new_ids):
-            delta.add(r, cats, regions)
+    for r, cats in new_reports:
+        delta.add(r, cats, regions)
     if case_old:
         # An existing case moved: its (existing) reports counted with the
         # case as it was; take that away and add what they count now.
@@ -191,16 +214,14 @@ def refresh(session=None) -> int:
             before = types.SimpleNamespace(**{**r._mapping, **case_old[r.case_id]})
             delta.add(before, cats, regions, sign=-1)
             delta.add(r, cats, regions)
-    pulse_delta: list[dict] = []
-    if new_pulse_ids:
-        # Pulse answers new in this transaction: their sums are added in
-        # place (a recompute would read every answer of the district's month).
-        pulse_delta = pulse_aggregate(_new_pulses(session, dirty["new_objects"], new_pulse_ids), regions)
+    pulse_delta = pulse_aggregate(new_pulses, regions) if new_pulses else []
     recompute = {(kind, grain, start, regions.rollup_region(rid)[1], f, u) for kind, grain, start, rid, f, u in slices}
     touched = recompute | _delta_slices(delta) | {_pulse_slice(row) for row in pulse_delta}
     if session.get_bind().dialect.name != "postgresql":
         # SQLite has one writer at a time: nothing can interleave.
         _apply(session, regions, recompute, delta, pulse_delta)
+        if moved:
+            _recount_regions(session, regions, moved)
         return len(touched)
     # PostgreSQL: two transactions recomputing the same slice would both
     # delete and insert it, and two adding to a missing row would both
@@ -210,11 +231,18 @@ def refresh(session=None) -> int:
     # rolled back and the next ``flask rollup`` corrects it.
     try:
         with session.begin_nested():
-            # Every slice's lock in one statement, in the order given (the
-            # array's, kept by its ordinality).
-            locks = [zlib.crc32(repr(key).encode()) - 2**31 for key in sorted(touched)]
-            session.execute(_LOCK_SLICES, {"keys": locks})
+            if moved:
+                # Rows of every period and force are recomputed: no other
+                # upkeep may run meanwhile (nor need its slice locks).
+                lock_out_rollup_writers(session)
+            else:
+                # The writers' lock (shared), then every slice's lock, in
+                # the order given, in one statement.
+                locks = [zlib.crc32(repr(key).encode()) - 2**31 for key in sorted(touched)]
+                session.execute(_LOCK_SLICES, {"keys": locks})
             _apply(session, regions, recompute, delta, pulse_delta)
+            if moved:
+                _recount_regions(session, regions, moved)
     except sa.exc.SQLAlchemyError:
         logging.getLogger(__name__).exception("rollup upkeep failed; run `flask rollup` to correct it")
         return 0
@@ -268,10 +296,49 @@ def _pulses_by_id():
     return pulse_query().where(PulseResponse.id.in_(sa.bindparam("ids", expanding=True)))
 
 
+# The branches of a UNION ALL run one after the other, and unnest yields the
+# array in its order: the locks are taken in that order.
 _LOCK_SLICES = sa.text(
-    "SELECT pg_advisory_xact_lock(7235002, t.k) FROM unnest(CAST(:keys AS integer[])) WITH ORDINALITY AS t(k, i) "
-    "ORDER BY t.i"
+    f"SELECT pg_advisory_xact_lock_shared({ROLLUP_WRITERS_LOCK}) UNION ALL "
+    "SELECT pg_advisory_xact_lock(7235002, t.k) FROM unnest(CAST(:keys AS integer[])) AS t(k)"
 )
+
+
+def lock_out_rollup_writers(session) -> None:
+    """On PostgreSQL, wait until no live upkeep is under way and keep new
+    ones waiting until this transaction ends (ROLLUP_WRITERS_LOCK): for a
+    recompute from the raw rows that covers slices it cannot name. Without
+    it, an upkeep that commits between the recompute's read and its delete
+    would have its report deleted from the rollups and never counted."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text(f"SELECT pg_advisory_xact_lock({ROLLUP_WRITERS_LOCK})"))
+
+
+def _recount_regions(session, regions: RegionMap, moved: set[int]) -> None:
+    """Recompute from the raw rows every rollup row of the regions that
+    moved in the tree and of those below them (their province may have
+    changed), for every period, force and unit. ``regions`` is the tree as
+    it is now. Rows are keyed by the rollup region (a district, or a
+    region above one), which is the region itself for the levels a region
+    may have (country, province, district)."""
+    below = defaultdict(list)
+    for rid, parent in session.execute(sa.select(Region.id, Region.parent_id)):
+        below[parent].append(rid)
+    affected, todo = set(), list(moved)
+    while todo:
+        rid = todo.pop()
+        if rid not in affected:
+            affected.add(rid)
+            todo.extend(below.get(rid, ()))
+    keys = sorted(affected | {regions.rollup_region(rid)[1] for rid in affected})
+    raw = sorted({r for key in keys for r in regions.raw_regions(key)} | affected)
+    agg = Aggregates()
+    for r, cats in grouped_by_report(session.execute(report_query().where(Report.region_id.in_(raw)))):
+        agg.add(r, cats, regions)
+    pulses = pulse_aggregate(session.execute(pulse_query().where(PulseResponse.region_id.in_(raw))), regions)
+    for model, rows in ((ReportRollup, count_rows(agg)), (DurationRollup, duration_rows(agg)), (PulseRollup, pulses)):
+        session.execute(sa.delete(model).where(model.region_id.in_(keys)))
+        insert_rows(session, model.__table__, [row for row in rows if row["region_id"] in keys])
 
 
 def _delta_slices(delta: Aggregates) -> set[tuple]:
@@ -425,7 +492,7 @@ def _after_flush(session, _ctx) -> None:
         return
     objs = [
         o for o in list(session.new) + list(session.dirty) + list(session.deleted)
-        if isinstance(o, (Report, ReportCategory, Case, PulseResponse))
+        if isinstance(o, (Report, ReportCategory, Case, PulseResponse, Region))
     ]
     if not objs:
         return
@@ -468,6 +535,10 @@ def _after_flush(session, _ctx) -> None:
             elif _changed(state, CASE_ATTRS):
                 # As it was before the transaction's first change to it.
                 dirty["case_old"].setdefault(obj.id, {a: _old(state, a) for a in CASE_ATTRS})
+        elif isinstance(obj, Region):
+            # A new region holds no report yet; a deleted one cannot hold any.
+            if not is_new and obj not in session.deleted and _changed(state, REGION_ATTRS):
+                dirty["moved_regions"].add(obj.id)
         elif isinstance(obj, PulseResponse):
             if is_new and obj not in session.deleted:
                 # Added in place at commit, as it stands then (a later change
@@ -518,7 +589,8 @@ def register_listeners() -> None:
     # that the slice a report or answer leaves is recomputed too, and what
     # a case's reports counted before it moved can be taken away.
     for attr in (Report.occurred_on, Report.occurred_precision, Report.region_id, Report.force_id, Report.unit_id,
-                 PulseResponse.month, PulseResponse.region_id, *(getattr(Case, a) for a in CASE_ATTRS)):
+                 PulseResponse.month, PulseResponse.region_id, *(getattr(Case, a) for a in CASE_ATTRS),
+                 *(getattr(Region, a) for a in REGION_ATTRS)):
         event.listen(attr, "set", _keep_old, active_history=True, retval=True)
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "before_commit", _before_commit)
