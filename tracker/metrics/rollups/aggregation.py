@@ -73,15 +73,17 @@ class RegionMap:
     ``RegionMap(only=ids)`` reads only those regions and their ancestors
     (the live upkeep of new reports, on every intake, should not read a
     whole country's tree): enough for their ``rollup_region``; the first
-    ``raw_regions`` reads the rest."""
+    ``raw_regions`` reads the rest. ``session``: the one whose view of the
+    tree counts (a region moved in it, not yet committed)."""
 
-    def __init__(self, only=None) -> None:
+    def __init__(self, only=None, session=None) -> None:
+        self.session = session or db.session
         self.partial = only is not None
         if self.partial:
             ids = sorted({rid for rid in only if rid is not None})
-            self._load(db.session.execute(_CHAINS, {"ids": ids}).all() if ids else [])
+            self._load(self.session.execute(_CHAINS, {"ids": ids}).all() if ids else [])
         else:
-            self._load(db.session.execute(sa.select(Region.id, Region.parent_id, Region.level)).all())
+            self._load(self.session.execute(sa.select(Region.id, Region.parent_id, Region.level)).all())
 
     def _load(self, rows) -> None:
         parent = {r.id: r.parent_id for r in rows}
@@ -106,7 +108,7 @@ class RegionMap:
     def raw_regions(self, rollup_region_id: int) -> list[int]:
         if self.partial:
             self.partial = False
-            self._load(db.session.execute(sa.select(Region.id, Region.parent_id, Region.level)).all())
+            self._load(self.session.execute(sa.select(Region.id, Region.parent_id, Region.level)).all())
         return sorted(self.members.get(rollup_region_id, [rollup_region_id]))
 
 

@@ -22,7 +22,7 @@ from tracker.metrics.rollups.aggregation import (
     pulse_query,
     report_query,
 )
-from tracker.metrics.rollups.upkeep import forget_pending, lock_out_rollup_writers
+from tracker.metrics.rollups.upkeep import forget_pending
 
 
 def rebuild(session=None, *, batch: int = 20000, progress=None) -> dict[str, int]:
@@ -30,10 +30,7 @@ def rebuild(session=None, *, batch: int = 20000, progress=None) -> dict[str, int
     answer. Idempotent; the caller commits. Returns row counts."""
     session = session or db.session
     session.flush()
-    # Read the raw rows only once no live upkeep is under way (one that
-    # committed after this read would be deleted below and never counted).
-    lock_out_rollup_writers(session)
-    regions = RegionMap()
+    regions = RegionMap(session=session)
     agg = Aggregates()
     seen = 0
     result = session.execute(report_query().execution_options(yield_per=batch))

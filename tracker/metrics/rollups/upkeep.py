@@ -73,11 +73,10 @@ CASE_ATTRS = ("state", "outcome", "created_at", "triaged_at", "resolved_at")
 # Region attributes whose change moves its reports to another province.
 REGION_ATTRS = ("parent_id", "level")
 
-#: PostgreSQL advisory lock taken by every rollup writer: shared by the
-#: live upkeep (with its per-slice locks), exclusive for what recomputes
-#: rows of unknown slices from the raw rows (a rebuild, a region moved),
-#: which therefore reads them only once no upkeep is under way, and holds
-#: later ones back until it commits.
+#: PostgreSQL advisory lock taken by the live upkeep: shared with its
+#: per-slice locks, exclusive when a region moved (its rows of every
+#: period, force and unit are recomputed from the raw rows, which are read
+#: only once no other upkeep is under way; later ones wait for the commit).
 ROLLUP_WRITERS_LOCK = 7235003
 
 
@@ -197,10 +196,11 @@ def refresh(session=None) -> int:
     new_reports = list(_new_reports(session, dirty["new_objects"], new_ids)) if new_ids else []
     new_pulses = _new_pulses(session, dirty["new_objects"], new_pulse_ids) if new_pulse_ids else []
     if slices or case_old or moved:
-        regions = RegionMap()
+        regions = RegionMap(session=session)
     else:
         # Only additions in place: a map of their own regions will do.
-        regions = RegionMap(only={r.region_id for r, _ in new_reports} | {p.region_id for p in new_pulses})
+        regions = RegionMap(only={r.region_id for r, _ in new_reports} | {p.region_id for p in new_pulses},
+                            session=session)
     delta = Aggregates()
     for r, cats in new_reports:
         delta.add(r, cats, regions)
@@ -234,7 +234,7 @@ def refresh(session=None) -> int:
             if moved:
                 # Rows of every period and force are recomputed: no other
                 # upkeep may run meanwhile (nor need its slice locks).
-                lock_out_rollup_writers(session)
+                session.execute(_LOCK_ALL_SLICES)
             else:
                 # The writers' lock (shared), then every slice's lock, in
                 # the order given, in one statement.
@@ -302,16 +302,7 @@ _LOCK_SLICES = sa.text(
     f"SELECT pg_advisory_xact_lock_shared({ROLLUP_WRITERS_LOCK}) UNION ALL "
     "SELECT pg_advisory_xact_lock(7235002, t.k) FROM unnest(CAST(:keys AS integer[])) AS t(k)"
 )
-
-
-def lock_out_rollup_writers(session) -> None:
-    """On PostgreSQL, wait until no live upkeep is under way and keep new
-    ones waiting until this transaction ends (ROLLUP_WRITERS_LOCK): for a
-    recompute from the raw rows that covers slices it cannot name. Without
-    it, an upkeep that commits between the recompute's read and its delete
-    would have its report deleted from the rollups and never counted."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text(f"SELECT pg_advisory_xact_lock({ROLLUP_WRITERS_LOCK})"))
+_LOCK_ALL_SLICES = sa.text(f"SELECT pg_advisory_xact_lock({ROLLUP_WRITERS_LOCK})")
 
 
 def _recount_regions(session, regions: RegionMap, moved: set[int]) -> None:
