@@ -86,7 +86,8 @@ class RegionMap:
             self._load(self.session.execute(sa.select(Region.id, Region.parent_id, Region.level)).all())
 
     def _load(self, rows) -> None:
-        parent = {r.id: r.parent_id for r in rows}
+        self.parent: dict[int, int | None] = {r.id: r.parent_id for r in rows}
+        parent = self.parent
         level = {r.id: r.level for r in rows}
 
         def up_to(rid, lvl):

@@ -234,7 +234,7 @@ def refresh(session=None) -> int:
             if moved:
                 # Rows of every period and force are recomputed: no other
                 # upkeep may run meanwhile (nor need its slice locks).
-                session.execute(_LOCK_ALL_SLICES)
+                session.execute(_LOCK_OUT_WRITERS)
             else:
                 # The writers' lock (shared), then every slice's lock, in
                 # the order given, in one statement.
@@ -302,18 +302,18 @@ _LOCK_SLICES = sa.text(
     f"SELECT pg_advisory_xact_lock_shared({ROLLUP_WRITERS_LOCK}) UNION ALL "
     "SELECT pg_advisory_xact_lock(7235002, t.k) FROM unnest(CAST(:keys AS integer[])) AS t(k)"
 )
-_LOCK_ALL_SLICES = sa.text(f"SELECT pg_advisory_xact_lock({ROLLUP_WRITERS_LOCK})")
+_LOCK_OUT_WRITERS = sa.text(f"SELECT pg_advisory_xact_lock({ROLLUP_WRITERS_LOCK})")
 
 
 def _recount_regions(session, regions: RegionMap, moved: set[int]) -> None:
     """Recompute from the raw rows every rollup row of the regions that
     moved in the tree and of those below them (their province may have
-    changed), for every period, force and unit. ``regions`` is the tree as
-    it is now. Rows are keyed by the rollup region (a district, or a
+    changed), for every period, force and unit. ``regions`` is the whole
+    tree as it is now. Rows are keyed by the rollup region (a district, or a
     region above one), which is the region itself for the levels a region
     may have (country, province, district)."""
     below = defaultdict(list)
-    for rid, parent in session.execute(sa.select(Region.id, Region.parent_id)):
+    for rid, parent in regions.parent.items():
         below[parent].append(rid)
     affected, todo = set(), list(moved)
     while todo:
