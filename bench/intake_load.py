@@ -371,16 +371,41 @@ def intake(port: int, seconds: float, concurrency: int, addresses: Addresses) ->
     return len(accepted_at) / elapsed, statuses
 
 
-def guess_flood(port: int, rate: float, addresses: int, stop: threading.Event) -> collections.Counter:
-    """Wrong receipts from ``addresses`` addresses, ``rate`` a second in all,
-    alternating the JSON API and the HTML form (with its CSRF token)."""
+class Guesser:
+    """One flooding address: its connection, and the session cookie and CSRF
+    token of the follow-up form, fetched once and kept for the whole flood
+    (as a real flood would; the flood is cut into windows only to alternate
+    with quiet intake)."""
+
+    def __init__(self, port: int, source: str):
+        self.client = Client(port, source)
+        self.token: str | None = None
+        self.n = 0
+
+    def guess(self) -> tuple[str, int]:
+        guess = f"{secrets.randbelow(10**16):016d}"
+        self.n += 1
+        if self.n % 2:
+            status, _ = self.client.post_json("/api/v1/followup", {"receipt": guess})
+            return "api", status
+        if self.token is None:
+            _s, page = self.client.request("GET", "/followup")
+            m = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page)
+            self.token = m.group(1).decode() if m else ""
+        form = urllib.parse.urlencode({"csrf_token": self.token, "action": "lookup", "receipt": guess}).encode()
+        status, _ = self.client.request("POST", "/followup", form, {"Content-Type": "application/x-www-form-urlencoded"})
+        return "form", status
+
+
+def guess_flood(guessers: list[Guesser], rate: float, stop: threading.Event) -> collections.Counter:
+    """Wrong receipts from the ``guessers`` (one address each), ``rate`` a
+    second in all, alternating the JSON API and the HTML form (with its CSRF
+    token), until ``stop`` is set."""
     statuses: collections.Counter = collections.Counter()
     lock = threading.Lock()
-    per_thread = rate / addresses
+    per_thread = rate / len(guessers)
 
-    def run(k: int):
-        client = Client(port, f"127.1.0.{k + 1}")
-        token = None
+    def run(k: int, guesser: Guesser):
         n = 0
         t0 = time.perf_counter() + k / rate  # spread the start
         while not stop.is_set():
@@ -389,25 +414,12 @@ def guess_flood(port: int, rate: float, addresses: int, stop: threading.Event) -
                 stop.wait(delay)
                 if stop.is_set():
                     break
-            guess = f"{secrets.randbelow(10**16):016d}"
-            if n % 2 == 0:
-                status, _ = client.post_json("/api/v1/followup", {"receipt": guess})
-                kind = "api"
-            else:
-                if token is None:
-                    _s, page = client.request("GET", "/followup")
-                    m = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page)
-                    token = m.group(1).decode() if m else ""
-                form = urllib.parse.urlencode({"csrf_token": token, "action": "lookup", "receipt": guess}).encode()
-                status, _ = client.request("POST", "/followup", form,
-                                           {"Content-Type": "application/x-www-form-urlencoded"})
-                kind = "form"
+            kind, status = guesser.guess()
             n += 1
             with lock:
                 statuses[(kind, status)] += 1
-        client.close()
 
-    threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(addresses)]
+    threads = [threading.Thread(target=run, args=(k, g), daemon=True) for k, g in enumerate(guessers)]
     for t in threads:
         t.start()
     stop.wait()
@@ -500,6 +512,7 @@ def main() -> int:
         f_statuses: collections.Counter = collections.Counter()
         guesses: collections.Counter = collections.Counter()
         quiet_addresses, flood_addresses = Addresses(3), Addresses(4)
+        guessers = [Guesser(stack.port, f"127.1.0.{k + 1}") for k in range(args.flood_addresses)]
         for _round in range(ROUNDS):
             cpu0 = stack.worker_cpu()
             rate, statuses = intake(stack.port, window, concurrency, quiet_addresses)
@@ -511,7 +524,7 @@ def main() -> int:
             stop = threading.Event()
             result: dict = {}
             flood = threading.Thread(target=lambda result=result, stop=stop: result.update(
-                statuses=guess_flood(stack.port, flood_rate, args.flood_addresses, stop)))
+                statuses=guess_flood(guessers, flood_rate, stop)))
             flood.start()
             time.sleep(0.5)  # let the flood reach its pace
             cpu0 = stack.worker_cpu()
