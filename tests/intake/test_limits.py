@@ -344,3 +344,58 @@ def test_guessers_refused_for_the_budget_leave_the_first_pool_to_reporters(app, 
     assert [guess(n) for n in range(3, 11)] == [404] + [429] * 7
     r = at(app.test_client(), "10.8.1.1").post("/api/v1/followup", json={"receipt": receipt})
     assert r.status_code == 200 and r.get_json()["status"] == "new"
+
+
+def test_a_guesser_refused_a_moment_ago_is_refused_without_asking_the_counters(app, make_report, monkeypatch):
+    """During a flood each worker remembers, for half a refill interval, that
+    the suspect pool is spent and, for a minute, which addresses guess: their
+    next guesses are refused with no storage round trip (a flood costs the
+    shared counters nothing). The memory only refuses: once the pool has
+    refilled the counters are asked again, and a reporter whose address has
+    not been guessing is answered meanwhile."""
+    app.config.update(RATELIMIT_LOOKUP_GLOBAL="2 per 10 seconds", RATELIMIT_LOOKUP_SUSPECT="1 per 10 seconds",
+                      RATELIMIT_FOLLOWUP="100 per hour")
+    _report, receipt = make_report()
+    hashed = []
+    real_hash = receipts.receipt_hash
+    monkeypatch.setattr(receipts, "receipt_hash", lambda digits: hashed.append(digits) or real_hash(digits))
+    clock = [30_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+
+    def guess(n):
+        return at(app.test_client(), f"10.9.0.{n}").post("/api/v1/followup",
+                                                         json={"receipt": f"{n:016d}"}).status_code
+
+    assert [guess(n) for n in range(1, 11)] == [404, 404] + [429] * 8  # the clean pool is spent
+    assert [guess(n) for n in range(1, 11)] == [404] + [429] * 9  # the suspect pool: one hash
+    assert len(hashed) == 3
+
+    calls = []
+    storage = limiter.storage
+    for name in ("get", "incr", "get_expiry", "clear", "acquire_sliding_window_entry", "get_sliding_window",
+                 "acquire_entry", "get_moving_window"):
+        if hasattr(storage, name):
+            real = getattr(storage, name)
+            monkeypatch.setattr(storage, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
+
+    clock[0] += 4  # within half the suspect pool's refill interval (10 s / 1 = 10 s)
+    refused = [at(app.test_client(), f"10.9.0.{n}").post("/api/v1/followup", json={"receipt": f"{n:016d}"})
+               for n in range(1, 11)]
+    assert [r.status_code for r in refused] == [429] * 10
+    assert all(int(r.headers["Retry-After"]) >= 1 for r in refused)
+    assert calls == [] and len(hashed) == 3
+
+    # In the next window the clean pool has room again (the spent window
+    # weighs 80 %: 1.6 of 2), while the guessers are still refused from
+    # memory: a reporter from a clean address is answered.
+    clock[0] += 8
+    r = at(app.test_client(), "10.9.1.1").post("/api/v1/followup", json={"receipt": receipt})
+    assert r.status_code == 200 and r.get_json()["status"] == "new"
+    assert calls  # asked the counters
+
+    # Once the suspect pool has refilled, a guesser is checked against the
+    # counters again and one more guess is hashed.
+    clock[0] += 20
+    calls.clear()
+    assert [guess(n) for n in range(1, 4)] == [404, 429, 429]
+    assert len(hashed) == 5 and calls

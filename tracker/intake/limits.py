@@ -50,6 +50,13 @@ second or two, and a report flood spread over many addresses that each stay
 within their share cannot be told from a real surge (the reverse proxy's
 connection limits are the next line).
 
+During a flood most guesses come from addresses already marked, while the
+suspect pool is spent. Each worker remembers for a moment what the counters
+told it (a pool found spent, for half its refill interval; an address found
+guessing, for a minute) and refuses such a guess without a storage round
+trip. The memory only ever refuses: a guess it lets by is checked against
+the counters as before, so no worker can spend more than the budgets.
+
 Counters live in the Flask-Limiter storage (memory, or Redis with
 REDIS_URL), keyed by tracker.core.ratelimit.client_key (a keyed hash of the
 address that changes daily): no address is stored or logged. When the
@@ -86,6 +93,9 @@ _RETRY_SCOPE = "report-retry"
 _GLOBAL = "all"
 
 RETRY_ALLOWANCE = 10  # free re-sends of one admitted idempotency key per hour
+DRY_RECALL = 0.5  # share of a spent pool's refill interval this worker refuses it without asking the storage
+SUSPECT_RECALL = 60  # seconds this worker remembers an address it found guessing
+_RECALL_SIZE = 20_000  # addresses remembered at most (a dictionary of hashes, ~2 MB)
 PRESSURE_WAIT = 60  # seconds an over-share address waits while intake is under pressure
 
 
@@ -114,6 +124,38 @@ def refusal_message(refusal: Refusal, what: str) -> str:
         return _("Many answers have been sent from your connection in the last hour. "
                  "Please send yours again %(when)s.", when=when)
     return _("Too many wrong codes were tried from your connection. Please try again %(when)s.", when=when)
+
+
+class _Recall:
+    """What this worker learned from the counters a moment ago: pools found
+    spent (until when, and the wait to announce) and addresses found guessing
+    (by their keyed hash, until when). Only ever used to refuse."""
+
+    def __init__(self) -> None:
+        self.dry: dict[str, tuple[float, int]] = {}
+        self.suspects: dict[str, float] = {}
+
+    def spent(self, scope: str, now: float) -> int | None:
+        until, wait = self.dry.get(scope, (0.0, 0))
+        return wait if now < until else None
+
+    def note_spent(self, scope: str, wait: int, now: float) -> None:
+        self.dry[scope] = (now + DRY_RECALL * wait, wait)
+
+    def suspect(self, address: str, now: float) -> bool:
+        return self.suspects.get(address, 0.0) > now
+
+    def note_suspect(self, address: str, now: float) -> None:
+        if len(self.suspects) >= _RECALL_SIZE:
+            self.suspects = {a: t for a, t in self.suspects.items() if t > now}
+            if len(self.suspects) >= _RECALL_SIZE:
+                self.suspects.clear()
+        self.suspects[address] = now + SUSPECT_RECALL
+
+
+def _recall() -> _Recall:
+    """This worker's recall, one per application (a test's app starts empty)."""
+    return current_app.extensions.setdefault("tracker.intake.limits.recall", _Recall())
 
 
 def _items(name: str) -> list[RateLimitItem]:
@@ -245,6 +287,14 @@ def admit_lookup(*, hashing: bool = True) -> Refusal | None:
         return None
     try:
         address = client_key()
+        recall, now = _recall(), time.time()
+        if hashing and recall.suspect(address, now):
+            # A guesser while the suspect pool is spent: refused from memory,
+            # as the counters would (their address limit, if reached, is
+            # checked on the first guess once the pool has a hash again).
+            wait = recall.spent(_LOOKUP_SUSPECT_SCOPE, now)
+            if wait is not None:
+                return Refusal("busy", wait)
         suspect = False
         for item in _items("RATELIMIT_FOLLOWUP"):
             # The count alone (one storage call; get_window_stats takes two):
@@ -252,13 +302,20 @@ def admit_lookup(*, hashing: bool = True) -> Refusal | None:
             key = item.key_for(LOOKUP_SCOPE, address)
             wrong = limiter.storage.get(key)
             if wrong >= item.amount:
+                recall.note_suspect(address, now)
                 return Refusal("address", max(1, math.ceil(limiter.storage.get_expiry(key) - time.time())))
             suspect = suspect or wrong > 0
+        if suspect:
+            recall.note_suspect(address, now)
         if not hashing:
             return None
         pool, scope = (("RATELIMIT_LOOKUP_SUSPECT", _LOOKUP_SUSPECT_SCOPE) if suspect
                        else ("RATELIMIT_LOOKUP_GLOBAL", _LOOKUP_GLOBAL_SCOPE))
-        wait = _spend(pool, scope, _GLOBAL)
+        wait = recall.spent(scope, now)
+        if wait is None:
+            wait = _spend(pool, scope, _GLOBAL)
+            if wait is not None:
+                recall.note_spent(scope, wait, now)
         if wait is not None:
             if not suspect:
                 # Refused for the budget: this address draws from the suspect
@@ -276,6 +333,7 @@ def admit_lookup(*, hashing: bool = True) -> Refusal | None:
 def _count_wrong(address: str) -> None:
     for item in _items("RATELIMIT_FOLLOWUP"):
         limiter.limiter.hit(item, LOOKUP_SCOPE, address)
+    _recall().note_suspect(address, time.time())
 
 
 def lookup_failed() -> None:
