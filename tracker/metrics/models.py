@@ -127,6 +127,23 @@ class PulseRollup(db.Model):
     sumsq_safety: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
+class RollupDirty(db.Model):
+    """A rollup slice that a live upkeep changed while a full rebuild was
+    running (tracker.metrics.rollups): the rebuild recomputes it from the raw
+    rows before it commits, then deletes the row. Empty the rest of the
+    time. Key as the upkeep's slices: (kind, grain, period, rollup region,
+    force or 0, unit or 0)."""
+
+    __tablename__ = "rollup_dirty"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(8))
+    grain: Mapped[str] = mapped_column(sa.String(8))
+    period_start: Mapped[date] = mapped_column(sa.Date)
+    region_id: Mapped[int] = mapped_column()
+    force_id: Mapped[int] = mapped_column()
+    unit_id: Mapped[int] = mapped_column()
+
+
 class Release(db.Model):
     """One published, frozen set of figures for a closed release month
     (tracker.metrics.release): every scope's tables for the month and its

@@ -22,6 +22,11 @@ anything; the listeners are registered by ``create_app``
   it and of the regions below it is recomputed from the raw rows, so that
   its reports and answers are counted under the province it is in now.
 
+On PostgreSQL, while a full rebuild (``flask rollup``) runs, each upkeep
+also notes the slices it changed in ``rollup_dirty``: the rebuild computed
+its rows from a snapshot that may not hold this transaction's reports, so
+it recomputes those slices before it commits (tracker.metrics.rollups.rebuild).
+
 The in-place path keeps a commit to tens of milliseconds however many
 reports a slice holds; a recompute reads the whole slice. Bulk loaders
 that bypass the ORM wrap their work in ``paused()`` and rebuild afterwards.
@@ -45,7 +50,14 @@ from tracker.cases.models import Case
 from tracker.extensions import db
 from tracker.intake.models import PulseResponse, Report, ReportCategory
 from tracker.metrics.anonymise import period_end, period_start
-from tracker.metrics.models import COUNT_FIELDS, PULSE_FIELDS, DurationRollup, PulseRollup, ReportRollup
+from tracker.metrics.models import (
+    COUNT_FIELDS,
+    PULSE_FIELDS,
+    DurationRollup,
+    PulseRollup,
+    ReportRollup,
+    RollupDirty,
+)
 from tracker.metrics.rollups.aggregation import (
     Aggregates,
     RegionMap,
@@ -78,6 +90,11 @@ REGION_ATTRS = ("parent_id", "level")
 #: period, force and unit are recomputed from the raw rows, which are read
 #: only once no other upkeep is under way; later ones wait for the commit).
 ROLLUP_WRITERS_LOCK = 7235003
+#: Held (exclusive) by a full rebuild for its whole transaction; an upkeep
+#: tries it (shared, without waiting) to learn whether a rebuild runs, and
+#: holds it if so until it commits, so a rebuild starts only once every
+#: upkeep that did not note its slices has committed.
+ROLLUP_REBUILD_LOCK = 7235004
 
 
 def forget_pending(session) -> None:
@@ -237,9 +254,14 @@ def refresh(session=None) -> int:
                 session.execute(_LOCK_OUT_WRITERS)
             else:
                 # The writers' lock (shared), then every slice's lock, in
-                # the order given, in one statement.
+                # the order given, then whether a rebuild runs: one statement.
                 locks = [zlib.crc32(repr(key).encode()) - 2**31 for key in sorted(touched)]
-                session.execute(_LOCK_SLICES, {"keys": locks})
+                rebuilding = session.execute(_LOCK_SLICES, {"keys": locks}).all()[-1][0] != "true"
+                if rebuilding:
+                    session.execute(sa.insert(RollupDirty), [
+                        dict(kind=kind, grain=grain, period_start=start, region_id=region, force_id=force,
+                             unit_id=unit)
+                        for kind, grain, start, region, force, unit in sorted(touched)])
             _apply(session, regions, recompute, delta, pulse_delta)
             if moved:
                 _recount_regions(session, regions, moved)
@@ -297,12 +319,19 @@ def _pulses_by_id():
 
 
 # The branches of a UNION ALL run one after the other, and unnest yields the
-# array in its order: the locks are taken in that order.
+# array in its order: the locks are taken in that order. The last row says
+# whether the rebuild lock was free ('true'; it is then held, shared).
 _LOCK_SLICES = sa.text(
-    f"SELECT pg_advisory_xact_lock_shared({ROLLUP_WRITERS_LOCK}) UNION ALL "
-    "SELECT pg_advisory_xact_lock(7235002, t.k) FROM unnest(CAST(:keys AS integer[])) AS t(k)"
+    f"SELECT pg_advisory_xact_lock_shared({ROLLUP_WRITERS_LOCK})::text UNION ALL "
+    "SELECT pg_advisory_xact_lock(7235002, t.k)::text FROM unnest(CAST(:keys AS integer[])) AS t(k) UNION ALL "
+    f"SELECT pg_try_advisory_xact_lock_shared({ROLLUP_REBUILD_LOCK})::text"
 )
-_LOCK_OUT_WRITERS = sa.text(f"SELECT pg_advisory_xact_lock({ROLLUP_WRITERS_LOCK})")
+# A moved region's recount waits for a running rebuild to commit, then for
+# every upkeep under way (the rebuild takes the two in the same order).
+_LOCK_OUT_WRITERS = sa.text(
+    f"SELECT pg_advisory_xact_lock_shared({ROLLUP_REBUILD_LOCK}) UNION ALL "
+    f"SELECT pg_advisory_xact_lock({ROLLUP_WRITERS_LOCK})"
+)
 
 
 def _recount_regions(session, regions: RegionMap, moved: set[int]) -> None:
@@ -444,10 +473,12 @@ def _apply(session, regions: RegionMap, recompute: set[tuple], delta: Aggregates
                          pulses):
         redo.update(_pulse_slice(row) for row in pulses)
     for key in sorted(redo):
-        _recompute(session, regions, key)
+        recompute_slice(session, regions, key)
 
 
-def _recompute(session, regions: RegionMap, key: tuple) -> None:
+def recompute_slice(session, regions: RegionMap, key: tuple) -> None:
+    """Recompute one slice (kind, grain, period, rollup region, force, unit)
+    from the raw rows."""
     kind, grain, start, region, force, unit = key
     if kind == "report":
         _recompute_report_slice(session, regions, grain, start, region, force, unit)
