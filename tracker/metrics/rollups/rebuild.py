@@ -8,10 +8,11 @@ Idempotent. Bulk loaders that bypass the ORM (or wrap their work in
 Beside live intake (PostgreSQL), without holding intake back for the whole
 pass: the rebuild takes the rebuild lock, which makes every upkeep that
 commits meanwhile note the slices it changed (``rollup_dirty``); it
-computes from the raw rows with no other lock; then it waits for the
-upkeeps under way and holds the next ones back only while it writes its
-rows and recomputes the noted slices from the raw rows, which by then hold
-every report those upkeeps counted. Without that, a report committed
+computes from the raw rows and compares the result with the rollups, with
+no other lock; then it waits for the upkeeps under way and holds the next
+ones back only while it applies the rows that differ and recomputes the
+noted slices from the raw rows, which by then hold every report those
+upkeeps counted (0.1-0.2 s at 100,000 reports, of a 22 s rebuild). Without that, a report committed
 between the rebuild's read and its write lost its count until the next
 rebuild.
 """
@@ -38,6 +39,33 @@ _REBUILD_STARTS = sa.text(f"SELECT pg_advisory_xact_lock({ROLLUP_REBUILD_LOCK})"
 _HOLD_WRITERS = sa.text(f"SELECT pg_advisory_xact_lock({ROLLUP_WRITERS_LOCK})")
 
 
+def _stage(session, table: sa.Table, rows: list[dict]) -> list[sa.TextClause]:
+    """Compare ``rows`` with ``table``, intake still running; returns the
+    statements that make ``table`` equal to them: delete the rows that
+    differ, insert the missing ones. The live upkeep keeps the rollups
+    right, so these usually touch nothing and hold intake back a moment.
+    A row an upkeep changes after the comparison is in a slice it noted,
+    which the rebuild recomputes after these (an insert that meets such a
+    row leaves it to that)."""
+    name = f"rebuild_{table.name}"
+    session.execute(sa.text(f"CREATE TEMPORARY TABLE {name} (LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP"))
+    columns = [c for c in table.columns if c.name != "id"]
+    insert_rows(session, sa.Table(name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in columns)), rows)
+    session.execute(sa.text(f"ANALYZE {name}"))
+    names = ", ".join(c.name for c in columns)
+    live = ", ".join(f"l.{c.name}" for c in columns)
+    new = ", ".join(f"n.{c.name}" for c in columns)
+    session.execute(sa.text(
+        f"CREATE TEMPORARY TABLE {name}_gone ON COMMIT DROP AS SELECT l.id FROM {table.name} AS l "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {name} AS n WHERE ({new}) = ({live}))"))
+    session.execute(sa.text(
+        f"DELETE FROM {name} AS n WHERE EXISTS (SELECT 1 FROM {table.name} AS l WHERE ({live}) = ({new}))"))
+    return [
+        sa.text(f"DELETE FROM {table.name} WHERE id IN (SELECT id FROM {name}_gone)"),
+        sa.text(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {name} ON CONFLICT DO NOTHING"),
+    ]
+
+
 def rebuild(session=None, *, batch: int = 20000, progress=None) -> dict[str, int]:
     """Empty the rollups and recompute them from every report and pulse
     answer. Idempotent; the caller commits. Returns row counts."""
@@ -57,18 +85,23 @@ def rebuild(session=None, *, batch: int = 20000, progress=None) -> dict[str, int
         if progress and seen % 100000 == 0:
             progress(seen)
     pulse_rows = pulse_aggregate(session.execute(pulse_query().execution_options(yield_per=batch)), regions)
-    if concurrent:
-        # Upkeeps under way commit first (their noted slices are then
-        # visible); the next ones wait until this transaction commits.
-        session.execute(_HOLD_WRITERS)
-    session.execute(sa.delete(ReportRollup))
-    session.execute(sa.delete(DurationRollup))
-    session.execute(sa.delete(PulseRollup))
     counts, durations = count_rows(agg), duration_rows(agg)
-    insert_rows(session, ReportRollup.__table__, counts)
-    insert_rows(session, DurationRollup.__table__, durations)
-    insert_rows(session, PulseRollup.__table__, pulse_rows)
-    if concurrent:
+    tables = ((ReportRollup.__table__, counts), (DurationRollup.__table__, durations),
+              (PulseRollup.__table__, pulse_rows))
+    if not concurrent:
+        for table, rows in tables:
+            session.execute(sa.delete(table))
+            insert_rows(session, table, rows)
+    else:
+        # The rows go to temporary tables first, intake still running; then,
+        # with upkeeps held back (those under way commit first, so that the
+        # slices they noted are visible), the server brings the rollups in
+        # line with them.
+        session.execute(sa.text("SET LOCAL work_mem = '64MB'"))  # the comparisons sort in memory
+        statements = [stmt for table, rows in tables for stmt in _stage(session, table, rows)]
+        session.execute(_HOLD_WRITERS)
+        for stmt in statements:
+            session.execute(stmt)
         noted = session.execute(sa.select(RollupDirty.kind, RollupDirty.grain, RollupDirty.period_start,
                                           RollupDirty.region_id, RollupDirty.force_id, RollupDirty.unit_id)).all()
         for key in sorted(set(map(tuple, noted))):
