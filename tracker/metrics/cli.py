@@ -20,6 +20,8 @@ def rollup_command() -> None:
         f"Rollups rebuilt from {stats['reports']:,} reports in {time.perf_counter() - started:.1f} s: "
         f"{stats['report_rows']:,} count rows, {stats['duration_rows']:,} duration rows, "
         f"{stats['pulse_rows']:,} survey rows."
+        + (f" Intake was held back {stats['held_seconds']:.1f} s; {stats['noted_slices']:,} slices it changed "
+           "meanwhile were recounted." if "held_seconds" in stats else "")
     )
 
 
