@@ -55,6 +55,11 @@ def form(client, **overrides):
     return data
 
 
+def api_guess(app, address: str, n: int):
+    """A wrong receipt (``n`` in 16 digits) through the API from ``address``."""
+    return at(app.test_client(), address).post("/api/v1/followup", json={"receipt": f"{n:016d}"})
+
+
 def send(client, data):
     return client.post("/report", data=data, content_type="multipart/form-data")
 
@@ -302,8 +307,7 @@ def test_the_hash_budget_cannot_be_spent_twice_at_a_window_edge(app, monkeypatch
     monkeypatch.setattr(time, "time", lambda: clock[0])
 
     def guess(n):
-        return at(app.test_client(), f"10.7.0.{n}").post("/api/v1/followup",
-                                                         json={"receipt": f"{n:016d}"}).status_code
+        return api_guess(app, f"10.7.0.{n}", n).status_code
 
     assert [guess(n) for n in range(1, 5)] == [404] * 4
     clock[0] += 1  # half a second into the next window
@@ -334,8 +338,7 @@ def test_guessers_refused_for_the_budget_leave_the_first_pool_to_reporters(app, 
     monkeypatch.setattr(time, "time", lambda: clock[0])
 
     def guess(n):
-        return at(app.test_client(), f"10.8.0.{n}").post("/api/v1/followup",
-                                                         json={"receipt": f"{n:016d}"}).status_code
+        return api_guess(app, f"10.8.0.{n}", n).status_code
 
     assert [guess(n) for n in range(1, 11)] == [404, 404] + [429] * 8  # the first pool is spent
     clock[0] += 20  # two windows later it is whole again
@@ -363,8 +366,7 @@ def test_a_guesser_refused_a_moment_ago_is_refused_without_asking_the_counters(a
     monkeypatch.setattr(time, "time", lambda: clock[0])
 
     def guess(n):
-        return at(app.test_client(), f"10.9.0.{n}").post("/api/v1/followup",
-                                                         json={"receipt": f"{n:016d}"}).status_code
+        return api_guess(app, f"10.9.0.{n}", n).status_code
 
     assert [guess(n) for n in range(1, 11)] == [404, 404] + [429] * 8  # the clean pool is spent
     assert [guess(n) for n in range(1, 11)] == [404] + [429] * 9  # the suspect pool: one hash
@@ -379,8 +381,7 @@ def test_a_guesser_refused_a_moment_ago_is_refused_without_asking_the_counters(a
             monkeypatch.setattr(storage, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
 
     clock[0] += 4  # within half the suspect pool's refill interval (10 s / 1 = 10 s)
-    refused = [at(app.test_client(), f"10.9.0.{n}").post("/api/v1/followup", json={"receipt": f"{n:016d}"})
-               for n in range(1, 11)]
+    refused = [api_guess(app, f"10.9.0.{n}", n) for n in range(1, 11)]
     assert [r.status_code for r in refused] == [429] * 10
     assert all(int(r.headers["Retry-After"]) >= 1 for r in refused)
     assert calls == [] and len(hashed) == 3

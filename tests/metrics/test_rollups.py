@@ -303,6 +303,31 @@ def test_a_pulse_answer_changed_in_the_transaction_that_added_it(app, db, runner
     assert sorted(r.n_trust for r in by_region.values()) == [1, 2]
 
 
+def _commit_meanwhile(app, db, work) -> None:
+    """Run ``work(session)`` and commit it in another thread and session,
+    give it a second, then commit this test's session, and wait for it."""
+    from flask_sqlalchemy.session import Session
+
+    done = []
+
+    def elsewhere():
+        with app.app_context():
+            other = Session(db, bind=db.engine)
+            try:
+                work(other)
+                other.commit()
+                done.append(True)
+            finally:
+                other.close()
+
+    worker = threading.Thread(target=elsewhere)
+    worker.start()
+    time.sleep(1.0)
+    db.session.commit()
+    worker.join(timeout=30)
+    assert done == [True]
+
+
 def _province_counts(db):
     """{(province P-code, district P-code): reports} from the month rows."""
     from tracker.reference.models import Region
@@ -362,7 +387,6 @@ def test_a_region_moved_while_a_report_is_being_counted_keeps_it(app, db):
     is counted under the new province once both are done (the move's
     recount waits for it, rather than read the reports without it and
     delete its count)."""
-    from flask_sqlalchemy.session import Session
 
     from tracker.metrics.rollups import refresh
     from tracker.reference.models import Region
@@ -372,25 +396,13 @@ def test_a_region_moved_while_a_report_is_being_counted_keeps_it(app, db):
     add_report(region="XV0101", occurred_on=date(2026, 3, 3))
     db.session.flush()
     refresh(db.session())  # what the commit does first: the upkeep writes its rows
-    done = []
 
-    def move_elsewhere():
-        with app.app_context():
-            other = Session(db, bind=db.engine)
-            try:
-                district = other.scalar(sa.select(Region).where(Region.pcode == "XV0101"))
-                district.parent = other.scalar(sa.select(Region).where(Region.pcode == "XV02"))
-                other.commit()
-                done.append(True)
-            finally:
-                other.close()
+    def move(other):
+        district = other.scalar(sa.select(Region).where(Region.pcode == "XV0101"))
+        district.parent = other.scalar(sa.select(Region).where(Region.pcode == "XV02"))
 
-    worker = threading.Thread(target=move_elsewhere)
-    worker.start()
-    time.sleep(1.0)  # the move is committing: it waits, or (the flaw) has read the reports without the new one
-    db.session.commit()
-    worker.join(timeout=30)
-    assert done == [True]
+    # The move commits meanwhile: it waits, or (the flaw) reads the reports without the new one.
+    _commit_meanwhile(app, db, move)
     db.session.expire_all()
     assert _province_counts(db) == {("XV02", "XV0101"): 2}
 
@@ -457,7 +469,6 @@ def test_a_rebuild_waits_for_a_report_being_counted(app, db):
     ``flask rollup`` starts is counted once both are done (the rebuild
     waits for it before it reads, rather than read without it and then
     write over its count)."""
-    from flask_sqlalchemy.session import Session
 
     from tracker.metrics.rollups import rebuild, refresh
 
@@ -466,24 +477,8 @@ def test_a_rebuild_waits_for_a_report_being_counted(app, db):
     add_report(region="XV0101", occurred_on=date(2026, 3, 3))
     db.session.flush()
     refresh(db.session())  # what the commit does first: the upkeep writes its rows
-    done = []
-
-    def rebuild_elsewhere():
-        with app.app_context():
-            other = Session(db, bind=db.engine)
-            try:
-                rebuild(other)
-                other.commit()
-                done.append(True)
-            finally:
-                other.close()
-
-    worker = threading.Thread(target=rebuild_elsewhere)
-    worker.start()
-    time.sleep(1.0)  # the rebuild waits, or (the flaw) has read the reports without the new one
-    db.session.commit()
-    worker.join(timeout=30)
-    assert done == [True]
+    # The rebuild runs meanwhile: it waits, or (the flaw) reads the reports without the new one.
+    _commit_meanwhile(app, db, rebuild)
     db.session.expire_all()
     assert _province_counts(db) == {("XV01", "XV0101"): 2}
 

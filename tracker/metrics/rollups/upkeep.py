@@ -39,7 +39,6 @@ import logging
 import types
 import zlib
 from collections import defaultdict
-from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
@@ -100,49 +99,6 @@ ROLLUP_REBUILD_LOCK = 7235004
 def forget_pending(session) -> None:
     """Drop what this session's flushes noted (after a rebuild counted it all)."""
     session.info.pop(DIRTY, None)
-
-
-def _recompute_report_slice(
-    session, regions: RegionMap, grain: str, start: date, region: int, force: int, unit: int
-) -> None:
-    q = report_query().where(
-        Report.region_id.in_(regions.raw_regions(region)),
-        Report.occurred_on >= start,
-        Report.occurred_on <= period_end(start, grain),
-        Report.force_id == force if force else Report.force_id.is_(None),
-        Report.unit_id == unit if unit else Report.unit_id.is_(None),
-    )
-    if grain == "week":
-        q = q.where(Report.occurred_precision == "day")
-    agg = Aggregates()
-    for r, cats in grouped_by_report(session.execute(q)):
-        agg.add(r, cats, regions, grains=(grain,), only=(grain, start, region))
-    session.execute(
-        sa.delete(ReportRollup).where(
-            ReportRollup.grain == grain, ReportRollup.period_start == start, ReportRollup.region_id == region,
-            ReportRollup.force_id == force, ReportRollup.unit_id == unit,
-        )
-    )
-    insert_rows(session, ReportRollup.__table__, count_rows(agg))
-    if grain == "month":
-        session.execute(
-            sa.delete(DurationRollup).where(
-                DurationRollup.period_start == start, DurationRollup.region_id == region,
-                DurationRollup.force_id == force, DurationRollup.unit_id == unit,
-            )
-        )
-        insert_rows(session, DurationRollup.__table__, duration_rows(agg))
-
-
-def _recompute_pulse_slice(session, regions: RegionMap, start: date, region: int) -> None:
-    q = pulse_query().where(
-        PulseResponse.region_id.in_(regions.raw_regions(region)),
-        PulseResponse.month >= start,
-        PulseResponse.month <= period_end(start, "month"),
-    )
-    rows = [r for r in pulse_aggregate(session.execute(q), regions) if r["region_id"] == region]
-    session.execute(sa.delete(PulseRollup).where(PulseRollup.period_start == start, PulseRollup.region_id == region))
-    insert_rows(session, PulseRollup.__table__, rows)
 
 
 def _dirty(session) -> dict:
@@ -479,11 +435,7 @@ def _apply(session, regions: RegionMap, recompute: set[tuple], delta: Aggregates
 def recompute_slice(session, regions: RegionMap, key: tuple) -> None:
     """Recompute one slice (kind, grain, period, rollup region, force, unit)
     from the raw rows."""
-    kind, grain, start, region, force, unit = key
-    if kind == "report":
-        _recompute_report_slice(session, regions, grain, start, region, force, unit)
-    else:
-        _recompute_pulse_slice(session, regions, start, region)
+    write_slices(session, read_slices(session, regions, {key}))
 
 
 def read_slices(session, regions: RegionMap, keys) -> list[tuple]:
@@ -508,6 +460,10 @@ def read_slices(session, regions: RegionMap, keys) -> list[tuple]:
                                  Report.occurred_on <= period_end(start, grain))
         if grain == "week":
             q = q.where(Report.occurred_precision == "day")
+        if len(wanted) == 1:  # one slice (the live path): its force and unit only
+            (_region, force, unit), = wanted
+            q = q.where(Report.force_id == force if force else Report.force_id.is_(None),
+                        Report.unit_id == unit if unit else Report.unit_id.is_(None))
         agg = Aggregates()
         for r, cats in grouped_by_report(session.execute(q)):
             agg.add(r, cats, regions, grains=(grain,))
