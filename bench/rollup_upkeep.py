@@ -127,15 +127,15 @@ def main(database_url: str, runs: int, explain: bool) -> None:
             t = ReportRollup.__table__
             queries = [
                 ("upkeep: a new report, read back with categories and case",
-                 rollups._report_query().where(Report.id.in_([rid]))),
+                 rollups.report_query().where(Report.id.in_([rid]))),
                 ("upkeep: the reports of a moved case",
-                 rollups._report_query().where(Report.case_id.in_([cid]))),
+                 rollups.report_query().where(Report.case_id.in_([cid]))),
                 ("upkeep: in-place add to one rollup row",
                  sa.update(t).where(t.c.grain == "month", t.c.period_start == start, t.c.region_id == region_id,
                                     t.c.force_id == force_id, t.c.unit_id == unit_id, t.c.category == "*",
                                     t.c.severity == "high").values(reports=t.c.reports + 1)),
                 ("fallback (report edited): recompute one month slice",
-                 rollups._report_query().where(Report.region_id.in_([region_id]), Report.occurred_on >= start,
+                 rollups.report_query().where(Report.region_id.in_([region_id]), Report.occurred_on >= start,
                                                Report.force_id == force_id, Report.unit_id == unit_id)),
             ]
             for label, q in queries:

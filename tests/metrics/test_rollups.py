@@ -507,3 +507,18 @@ def test_a_rebuild_repairs_rows_that_are_wrong_missing_or_extra(app, db):
     rebuild()
     db.session.commit()
     assert _snapshot(db) == right
+
+
+def test_refresh_on_the_default_session_counts_a_new_report(app, db):
+    """``refresh()`` with no session (or with ``db.session``, the scoped
+    proxy, as bench/rollup_upkeep.py passes it) works on the request's
+    session; it used to fail on the proxy."""
+    from tracker.metrics.rollups import refresh
+
+    add_report(region="XV0101", occurred_on=date(2026, 3, 2))
+    db.session.flush()
+    assert refresh() > 0
+    add_report(region="XV0101", occurred_on=date(2026, 3, 3))
+    db.session.flush()
+    assert refresh(db.session) > 0
+    assert _province_counts(db) == {("XV01", "XV0101"): 2}

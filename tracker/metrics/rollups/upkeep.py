@@ -134,7 +134,9 @@ def refresh(session=None) -> int:
     """Bring the rollups up to date with what this session's flushes noted
     (in place where exact, else by recomputing slices). Returns how many
     slices were touched."""
-    session = session or db.session
+    # The Session itself, not the scoped proxy (the default, or a caller's
+    # db.session): which objects are its own is told by its hash_key.
+    session = session() if isinstance(session, sa.orm.scoped_session) else session or db.session()
     dirty = session.info.pop(DIRTY, None)
     if not dirty:
         return 0
