@@ -455,8 +455,10 @@ def test_a_report_filed_while_the_rollups_are_rebuilt_is_counted(app, db, monkey
         return rows
 
     monkeypatch.setattr(rebuild_module, "pulse_aggregate", read_then_file)
-    rebuild_module.rebuild()
+    stats = rebuild_module.rebuild()
     db.session.commit()
+    # Recounted: the report's month and week slices, and the answer's month.
+    assert stats["noted_slices"] == 3
     db.session.expire_all()
     assert _province_counts(db) == {("XV01", "XV0101"): 3}
     assert _trust_answers(db) == {"XV0101": 2}

@@ -117,12 +117,14 @@ def rebuild(session=None, *, batch: int = 20000, progress=None) -> dict[str, int
         # the last round are computed under the lock. A slice noted again
         # is computed again, and written after.
         before: set[int] = set()
+        noted: set[tuple] = set()
         early = []
         for _round in range(EARLY_ROUNDS):
             fresh = {rid: tuple(key) for rid, *key in session.execute(_NOTED) if rid not in before}
             if not fresh:
                 break
             before.update(fresh)
+            noted.update(fresh.values())
             early.append(read_slices(session, regions, set(fresh.values())))
         session.execute(_HOLD_WRITERS)
         held_from = time.perf_counter()
@@ -133,9 +135,7 @@ def rebuild(session=None, *, batch: int = 20000, progress=None) -> dict[str, int
             write_slices(session, slices, skip=late)
         write_slices(session, read_slices(session, regions, late))
         session.execute(sa.delete(RollupDirty))
-        extra = {"noted_slices": len({key for slices in early for *_m, wanted, _r in slices for key in wanted}
-                                     | late),
-                 "held_seconds": time.perf_counter() - held_from}
+        extra = {"noted_slices": len(noted | late), "held_seconds": time.perf_counter() - held_from}
     forget_pending(session)  # everything is counted now: nothing left for the commit to add
     return {"reports": seen, "report_rows": len(counts), "duration_rows": len(durations), "pulse_rows": len(pulse_rows),
             **extra}
