@@ -443,7 +443,7 @@ def recompute_slice(session, regions: RegionMap, key: tuple) -> None:
 def read_slices(session, regions: RegionMap, keys) -> list[tuple]:
     """The rows of many slices (kind, grain, period, rollup region, force,
     unit) computed from the raw rows, one read per (kind, grain, period):
-    [(model, period, grain or None, {(region, force, unit)}, rows)], for
+    [(model, (kind, grain, period), {(region, force, unit)}, rows)], for
     write_slices. Reads only."""
     groups: dict[tuple, set[tuple]] = defaultdict(set)
     for kind, grain, start, region, force, unit in keys:
@@ -456,7 +456,7 @@ def read_slices(session, regions: RegionMap, keys) -> list[tuple]:
             q = pulse_query().where(PulseResponse.region_id.in_(raw), PulseResponse.month >= start,
                                     PulseResponse.month <= period_end(start, "month"))
             rows = [r for r in pulse_aggregate(session.execute(q), regions) if r["region_id"] in places]
-            out.append((PulseRollup, start, None, wanted, rows))
+            out.append((PulseRollup, (kind, grain, start), wanted, rows))
             continue
         q = report_query().where(Report.region_id.in_(raw), Report.occurred_on >= start,
                                  Report.occurred_on <= period_end(start, grain))
@@ -469,18 +469,17 @@ def read_slices(session, regions: RegionMap, keys) -> list[tuple]:
         agg = Aggregates()
         for r, cats in grouped_by_report(session.execute(q)):
             agg.add(r, cats, regions, grains=(grain,))
-        out.append((ReportRollup, start, grain, wanted, count_rows(agg)))
+        out.append((ReportRollup, (kind, grain, start), wanted, count_rows(agg)))
         if grain == "month":
-            out.append((DurationRollup, start, None, wanted, duration_rows(agg)))
+            out.append((DurationRollup, (kind, grain, start), wanted, duration_rows(agg)))
     return out
 
 
 def write_slices(session, slices: list[tuple], skip=frozenset()) -> None:
     """Replace the rows of the slices read by read_slices (one delete and
     one insert each), except the slices in ``skip`` (full keys)."""
-    for model, start, grain, wanted, rows in slices:
-        kind = "pulse" if model is PulseRollup else "report"
-        keys = {k for k in wanted if (kind, grain or "month", start, *k) not in skip}
+    for model, (kind, grain, start), wanted, rows in slices:
+        keys = {k for k in wanted if (kind, grain, start, *k) not in skip}
         if not keys:
             continue
         if model is PulseRollup:
@@ -488,7 +487,7 @@ def write_slices(session, slices: list[tuple], skip=frozenset()) -> None:
             keep = [r for r in rows if (r["region_id"], 0, 0) in keys]
         else:
             where = [sa.tuple_(model.region_id, model.force_id, model.unit_id).in_(sorted(keys))]
-            if grain:
+            if model is ReportRollup:  # durations are monthly and have no grain column
                 where.append(model.grain == grain)
             keep = [r for r in rows if r["period_start"] == start
                     and (r["region_id"], r["force_id"], r["unit_id"]) in keys]
